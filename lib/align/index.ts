@@ -1,0 +1,2 @@
+/** Public API of lib/align (re-exported from the package root). */
+export {};

@@ -1,0 +1,2 @@
+/** Public API of lib/arena (re-exported from the package root). */
+export {};

@@ -1,0 +1,2 @@
+/** Public API of lib/display (re-exported from the package root). */
+export {};

@@ -1,0 +1,2 @@
+/** Public API of lib/formats (re-exported from the package root). */
+export {};

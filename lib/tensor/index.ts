@@ -1,0 +1,2 @@
+/** Public API of lib/tensor (re-exported from the package root). */
+export {};

@@ -1,0 +1,2 @@
+/** Public API of lib/train (re-exported from the package root). */
+export {};

@@ -1,0 +1,5 @@
+/** Public API of lib/util (re-exported from the package root). */
+export * from "./errors.js";
+export { Random, type RandomState, hashString32 } from "./random.js";
+export { resolveConfig, loadConfigFile, z } from "./config.js";
+export { packageInfo } from "./package.js";
