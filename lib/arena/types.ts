@@ -27,6 +27,13 @@ export interface BattleRecord {
   index?: number;
   /** Optional per-battle style features for style control: numbers for a and b. */
   style?: Record<string, [number, number]>;
+  /**
+   * Which game of its prompt/pair/judge this is: "both" (both orders combined
+   * into one battle), "ab"/"ba" (one game per order, Arena-Hard's two games;
+   * "ab" shows model_a first), "one" (one order judged); `#k` suffixes mark
+   * the extra copies a five-level strong verdict adds.
+   */
+  game?: string;
 }
 
 /** What a judge said about one ordered presentation of two answers. */
@@ -54,6 +61,14 @@ export interface JudgmentRecord {
   error?: string;
   /** Attempts made (retries on parse failures and HTTP errors). */
   attempts?: number;
+  /** Failures of earlier attempts (HTTP errors, unparsable output), oldest first. */
+  retry_errors?: string[];
+  /** Content hash (judge config, prompt, reference, both answers in order): the cache key. */
+  key?: string;
+  /** True when the verdict came from the cache rather than a judge call in this run. */
+  cached?: boolean;
+  /** Whether the judge was shown the prompt's reference answer. */
+  reference_guided?: boolean;
 }
 
 /** One contestant's answer to one prompt. */
@@ -66,4 +81,84 @@ export interface AnswerRecord {
   /** Wall time in ms, tokens when known. */
   latency_ms?: number;
   tokens?: number;
+  attempts?: number;
+  retry_errors?: string[];
+  /** Content hash (contestant config, prompt, parameters, seed): the cache key. */
+  key?: string;
+  cached?: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Additions by the tournament core (all optional on the records above, new
+// records below). Records above keep their fields; readers may ignore these.
+// ---------------------------------------------------------------------------
+
+/** One chat message, as in the OpenAI chat API. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** One prompt of a suite (a line of `prompts.jsonl`, resolved). */
+export interface SuitePrompt {
+  id: string;
+  category: string;
+  /** The conversation sent to contestants; a `prompt` string becomes one user message. */
+  messages: ChatMessage[];
+  /** A checkable answer (reference judge, reference-guided LLM judging). */
+  reference?: string;
+  tags?: string[];
+}
+
+/** A loaded suite: `suite.yaml` plus its prompts, and a hash of both. */
+export interface SuiteInfo {
+  name: string;
+  version: string;
+  description: string;
+  categories: string[];
+  /** sha256 of the canonical suite metadata and prompts (hex). */
+  hash: string;
+  prompts: SuitePrompt[];
+  /** Default judge and generation settings declared by the suite, if any. */
+  judge?: Record<string, unknown>;
+  generation?: Record<string, unknown>;
+}
+
+/** A battle that could not be decided (an answer or judge call failed); never rated. */
+export interface BattleErrorRecord {
+  id: string;
+  index: number;
+  prompt_id: string;
+  model_a: string;
+  model_b: string;
+  judge: string;
+  error: string;
+}
+
+/** A contestant as recorded in a run: its name, kind and what determines its answers (no secrets). */
+export interface ContestantInfo {
+  name: string;
+  type: string;
+  identity: unknown;
+}
+
+/** Facts about a run, written once when it starts (`run.json`). */
+export interface RunMeta {
+  id: string;
+  format: "tslm-arena-run";
+  format_version: number;
+  created: string;
+  seed: number;
+  suite: string;
+  suiteHash: string;
+  /** sha256 of the config fields that decide results (not concurrency, cache or shard). */
+  configHash: string;
+  /** tslm, node and dependency versions that made the run. */
+  versions: Record<string, string>;
+  /** Set for one shard of a run split over machines: battles whose index % count == index. */
+  shard?: { index: number; count: number };
+  /** Set on a merged run: the shards' run ids. */
+  mergedFrom?: string[];
+  /** Derived when loading: true once the journal holds the run's end marker. */
+  complete?: boolean;
 }

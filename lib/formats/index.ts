@@ -1,2 +1,9 @@
 /** Public API of lib/formats (re-exported from the package root). */
-export {};
+export * from "./hf-config.js";
+export {
+  readSafetensors, readSafetensorsHeader, writeSafetensors, MAX_HEADER_BYTES, SAFETENSORS_DTYPE_BYTES,
+  type HostTensor, type StorageDtype, type SafetensorsEntry, type SafetensorsHeader,
+} from "./safetensors.js";
+export { readCheckpoint, writeCheckpoint, checkpointFiles, checkpointSummary, pickleRefusal, type WriteCheckpointOptions } from "./checkpoint.js";
+export { writeFileAtomic, writeJsonAtomic, writeTextAtomic } from "./atomic.js";
+export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from "./dtype.js";

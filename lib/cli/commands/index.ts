@@ -5,12 +5,13 @@
  * line and one array entry each.
  */
 import type { Command } from "commander";
+import * as arenaRun from "./arena-run.js";
 
 interface CommandModule {
   register(program: Command): void;
 }
 
-const commandModules: CommandModule[] = [];
+const commandModules: CommandModule[] = [arenaRun];
 
 export function registerAll(program: Command): void {
   for (const m of commandModules) m.register(program);

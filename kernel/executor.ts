@@ -1,0 +1,169 @@
+/**
+ * Compiles and runs cells. TypeScript work is tslab's converter (type check
+ * against the declarations of earlier cells, transpile, find the last
+ * expression); this file runs the result and reports outcomes as values or
+ * structured errors instead of printing them, which is what lets the server
+ * send `execute_result` and `error` messages.
+ */
+import Module, { createRequire } from "node:module";
+import { dirname, extname, join } from "node:path";
+import vm from "node:vm";
+import type { CompletionInfo, Converter } from "tslab/dist/converter.js";
+import { diagnosticsError, thrownError, type ErrorContent } from "./errors.js";
+
+export type Outcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: false; error: ErrorContent };
+
+export interface Executor {
+  /** Compiles and runs one cell; `name` labels its stack frames (`cell[3]`). */
+  execute(src: string, name?: string): Promise<Outcome>;
+  complete(src: string, cursor: number): CompletionInfo;
+  inspect(src: string, cursor: number): ReturnType<Converter["inspect"]> | undefined;
+  /** Abandons the running cell's awaited work (the cell itself cannot be stopped once async). */
+  interrupt(): void;
+  /** Values of the names defined so far. */
+  readonly locals: Record<string, unknown>;
+  close(): void;
+}
+
+export interface ExecutorDeps {
+  converter: Converter;
+  /** Folder relative imports and `require` resolve from (the notebook's). */
+  rootDir: string;
+  /** Modules answered without loading: the preloaded library and tslab's display API. */
+  modules: Record<string, unknown>;
+  /** tslab's `getCodeMetadata` (`/** @module name *\/` cells define in-memory modules). */
+  codeMetadata?: (src: string) => { module?: string; mode?: string; jsx?: boolean };
+}
+
+const CELL_ARGS = Symbol.for("tslm.kernel.cellArgs");
+
+class InterruptedError extends Error {
+  override name = "KeyboardInterrupt";
+}
+
+/**
+ * The cell's `exports` object. TypeScript's CommonJS output defines imported
+ * names with getters; storing plain values keeps later cells free to
+ * reassign them (tslab does the same).
+ */
+function createLocals(): Record<string, unknown> {
+  const target: Record<string, unknown> = {};
+  return new Proxy(target, {
+    defineProperty(_t, prop, attrs) {
+      if (prop === "__esModule") return true;
+      target[prop as string] = attrs.get ? attrs.get() : attrs.value;
+      return true;
+    },
+  });
+}
+
+export function createExecutor(deps: ExecutorDeps): Executor {
+  const { converter, rootDir, modules } = deps;
+  const locals = createLocals();
+  const sideOutputs = new Map<string, string>();
+  const sideModules = new Map<string, Module>();
+  let prevDecl = "";
+  let rejectInterrupt: (e: Error) => void = () => {};
+  let interruptPromise: Promise<never>;
+  const resetInterrupt = () => {
+    interruptPromise = new Promise<never>((_, reject) => (rejectInterrupt = reject));
+    interruptPromise.catch(() => undefined);
+  };
+  resetInterrupt();
+
+  const explain = (id: string, e: unknown): unknown => {
+    const code = (e as { code?: string } | null)?.code;
+    if (code === "ERR_REQUIRE_ASYNC_MODULE") {
+      return new Error(`cannot load "${id}" from a cell: it uses top-level await, which require() (the kernel's module loader) does not support. tslm's own helpers load such packages internally (e.g. vegaLite() for vega).`, { cause: e });
+    }
+    return e;
+  };
+
+  function wrapRequire(base: NodeJS.Require, dir: string): NodeJS.Require {
+    const req = ((id: string) => {
+      if (Object.prototype.hasOwnProperty.call(modules, id)) return modules[id];
+      const side = requireSide(id, dir);
+      if (side !== undefined) return side;
+      try {
+        return base(id);
+      } catch (e) {
+        throw explain(id, e);
+      }
+    }) as NodeJS.Require;
+    return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
+  }
+
+  /** Local .ts files imported by cells are compiled by the converter ("side outputs"). */
+  function requireSide(id: string, dir: string): unknown {
+    if (!id.startsWith(".") && !id.startsWith("/")) return undefined;
+    let file = join(dir, id);
+    if (extname(file) === "") file += ".js";
+    const cached = sideModules.get(file);
+    if (cached) return cached.exports;
+    const code = sideOutputs.get(file);
+    if (code === undefined) return undefined;
+    const mod = new Module(file) as Module & { _compile(code: string, file: string): void };
+    mod.filename = file;
+    mod.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(dirname(file));
+    mod.require = wrapRequire(createRequire(file), dirname(file));
+    sideModules.set(file, mod);
+    mod._compile(code, file);
+    return mod.exports;
+  }
+
+  const cellRequire = wrapRequire(createRequire(join(rootDir, "__tslm_cell__.js")), rootDir);
+
+  async function execute(src: string, name = "cell"): Promise<Outcome> {
+    const meta = deps.codeMetadata?.(src) ?? {};
+    if (meta.module) {
+      const diagnostics = converter.addModule(meta.module, src, meta as never);
+      return diagnostics.length ? { ok: false, error: diagnosticsError(diagnostics, src) } : { ok: true, hasValue: false };
+    }
+    const converted = converter.convert(prevDecl, src);
+    for (const out of converted.sideOutputs ?? []) {
+      sideModules.delete(out.path);
+      sideOutputs.set(out.path, out.data);
+    }
+    if (converted.diagnostics.length > 0) return { ok: false, error: diagnosticsError(converted.diagnostics, src) };
+    if (!converted.output) {
+      prevDecl = converted.declOutput ?? "";
+      return { ok: true, hasValue: false };
+    }
+    // Declarations stay visible even if the cell throws part-way (as in Python),
+    // so later cells can use what ran before the error.
+    const commit = () => (prevDecl = converted.declOutput ?? "");
+    const g = globalThis as Record<symbol, unknown>;
+    g[CELL_ARGS] = [locals, cellRequire];
+    const fn = converted.hasToplevelAwait ? "async function" : "function";
+    const code = `(${fn} (exports, require) { ${converted.output}\n})(...globalThis[Symbol.for("tslm.kernel.cellArgs")])`;
+    let result: unknown;
+    try {
+      result = vm.runInThisContext(code, { filename: name, breakOnSigint: true });
+      if (converted.hasToplevelAwait) await Promise.race([result, interruptPromise]);
+    } catch (e) {
+      commit();
+      if (e instanceof Error && /Script execution was interrupted/.test(e.message)) return { ok: false, error: thrownError(new InterruptedError("interrupted")) };
+      return { ok: false, error: thrownError(e) };
+    } finally {
+      delete g[CELL_ARGS];
+    }
+    commit();
+    const last = converted.lastExpressionVar;
+    if (!last) return { ok: true, hasValue: false };
+    const value = locals[last];
+    delete locals[last];
+    return { ok: true, hasValue: true, value };
+  }
+
+  return {
+    execute,
+    complete: (src, cursor) => converter.complete(prevDecl, src, cursor),
+    inspect: (src, cursor) => converter.inspect(prevDecl, src, cursor),
+    interrupt() {
+      rejectInterrupt(new InterruptedError("interrupted while awaiting"));
+      resetInterrupt();
+    },
+    locals,
+    close: () => converter.close(),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The tslm Jupyter kernel: tslab's TypeScript converter, tslm's server and
+ * executor, and the library preloaded so cells use it with no import.
+ *
+ *   node dist/kernel/main.js --connection-file FILE [--no-preload]
+ *
+ * (`-f FILE`, `--config-path FILE` and a bare FILE are accepted too.)
+ * Startup: bind the sockets, create the converter, import the library, run
+ * `import { ...every export... } from "tslm"` as an invisible first cell, then
+ * serve. `TSLM_KERNEL_DEBUG=1` logs the time of each step on stderr.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type * as Converter from "tslab/dist/converter.js";
+import { packageInfo } from "../lib/util/package.js";
+import { setDisplaySink } from "../lib/display/sink.js";
+import { createExecutor, type Executor } from "./executor.js";
+import { exportedNames, mapPackageIntoCwd, preloadSource } from "./preload.js";
+import { captureStreams } from "./streams.js";
+import { startServer } from "./server.js";
+import { watchParent } from "./lifecycle.js";
+import type { ConnectionInfo } from "./protocol.js";
+import { plainText } from "../lib/display/bundle.js";
+
+export interface KernelArgs {
+  connectionFile: string;
+  preload: boolean;
+}
+
+export function parseArgs(argv: readonly string[]): KernelArgs {
+  let connectionFile: string | undefined;
+  let preload = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--connection-file" || a === "-f" || a === "--config-path") connectionFile = argv[++i];
+    else if (a.startsWith("--connection-file=") || a.startsWith("--config-path=")) connectionFile = a.slice(a.indexOf("=") + 1);
+    else if (a === "--no-preload") preload = false;
+    else if (!a.startsWith("-") && !connectionFile) connectionFile = a;
+    else throw new Error(`tslm kernel: unknown argument ${JSON.stringify(a)}; usage: main.js --connection-file FILE [--no-preload]`);
+  }
+  if (!connectionFile) throw new Error("tslm kernel: missing the connection file; usage: main.js --connection-file FILE [--no-preload]");
+  return { connectionFile, preload };
+}
+
+async function run(args: KernelArgs): Promise<void> {
+  const t0 = performance.now();
+  const debug = process.env.TSLM_KERNEL_DEBUG === "1";
+  const mark = (what: string) => debug && process.stderr.write(`tslm kernel: ${what} at ${Math.round(performance.now() - t0)} ms\n`);
+  const connection = JSON.parse(readFileSync(args.connectionFile, "utf8")) as ConnectionInfo;
+  const pkg = packageInfo();
+  const cwd = process.cwd();
+
+  const req = createRequire(import.meta.url);
+  const tslabDir = dirname(req.resolve("tslab/package.json"));
+  const tslabReq = createRequire(join(tslabDir, "package.json"));
+  const ts = tslabReq("@tslab/typescript-for-tslab") as typeof import("@tslab/typescript-for-tslab");
+  const conv = tslabReq("./dist/converter.js") as typeof Converter;
+  const { getCodeMetadata } = tslabReq("./dist/metadata.js");
+  const { printQuickInfo } = tslabReq("./dist/inspect.js");
+  const tslabVersion = (tslabReq("./package.json") as { version: string }).version;
+
+  let resolveExecutor!: (e: Executor) => void;
+  const executorReady = new Promise<Executor>((r) => (resolveExecutor = r));
+  let toBundle = async (v: unknown): Promise<Record<string, unknown>> => ({ "text/plain": plainText(v) });
+  let notice: string | undefined;
+
+  const server = await startServer({
+    connection,
+    executor: executorReady,
+    toBundle: (v) => toBundle(v),
+    isComplete: (code) => conv.isCompleteCode(code),
+    printQuickInfo,
+    captureStreams,
+    startupNotice: () => {
+      const n = notice;
+      notice = undefined;
+      return n;
+    },
+    kernelInfo: () => ({
+      status: "ok",
+      protocol_version: "5.3",
+      implementation: "tslm",
+      implementation_version: pkg.version,
+      language_info: {
+        name: "typescript",
+        version: ts.version,
+        mimetype: "text/typescript",
+        file_extension: ".ts",
+        // `mode` selects TypeScript in JupyterLab; `name` + `typescript` in the classic notebook (as tslab does).
+        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+      },
+      banner: `tslm ${pkg.version}: TypeScript ${ts.version} on Node ${process.version} (tslab ${tslabVersion})`,
+      help_links: [],
+    }),
+    exit: (code) => process.exit(code),
+  });
+  mark("sockets bound");
+  watchParent({
+    onParentDeath: (why) => {
+      server.streams.log(`tslm kernel: exiting: ${why}`);
+      void server.shutdown(0);
+    },
+  });
+  process.on("SIGINT", () => void executorReady.then((e) => e.interrupt()));
+  process.on("uncaughtException", (e) => process.stderr.write(`Uncaught exception: ${(e as Error)?.stack ?? String(e)}\n`));
+  process.on("unhandledRejection", (e) => process.stderr.write(`Unhandled promise rejection: ${(e as Error)?.stack ?? String(e)}\n`));
+
+  setDisplaySink({ publish: (data, options) => server.publishDisplay(data, options), track: (work) => server.track(work) });
+  // tslab's own display API (`import * as tslab from "tslab"`) publishes through the same socket.
+  const tslabJupyter = tslabReq("./dist/jupyter.js") as { lastWriteDisplayData: unknown };
+  tslabJupyter.lastWriteDisplayData = (content: { data: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) =>
+    server.publishDisplay(content.data, { displayId: content.transient?.display_id, update });
+
+  if (args.preload) mapPackageIntoCwd(ts, cwd, pkg.name, pkg.root);
+  const converter = conv.createConverter({ isJS: false, isBrowser: false });
+  mark("converter created");
+  const modules: Record<string, unknown> = {};
+  Object.defineProperty(modules, "tslab", { enumerable: true, get: () => tslabReq("./dist/public.js") });
+  const executor = createExecutor({ converter, rootDir: cwd, modules, codeMetadata: getCodeMetadata });
+
+  if (args.preload) {
+    try {
+      const lib = (await import(pathToFileURL(join(pkg.root, "dist", "lib", "index.js")).href)) as Record<string, unknown>;
+      mark("library imported");
+      modules[pkg.name] = lib;
+      if (typeof lib.toBundle === "function") toBundle = lib.toBundle as typeof toBundle;
+      const names = new Set([...exportedNames(ts, join(pkg.root, "dist", "lib", "index.d.ts")), ...Object.keys(lib)]);
+      names.delete("default");
+      const outcome = await executor.execute(preloadSource(pkg.name, [...names].filter((n) => /^[A-Za-z_$][\w$]*$/.test(n))), "preload");
+      mark("library preloaded");
+      if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error.traceback.join("\n")}\n`;
+    } catch (e) {
+      notice = `tslm kernel: loading tslm failed (${(e as Error).message}); the kernel runs without it.\n`;
+    }
+    if (notice) server.streams.log(notice);
+  }
+  resolveExecutor(executor);
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  let args: KernelArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  run(args).catch((e) => {
+    process.stderr.write(`tslm kernel: failed to start: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

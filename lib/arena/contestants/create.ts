@@ -1,0 +1,39 @@
+/** Builds contestants from their configs; `custom` ones come from the caller. */
+import { isAbsolute, resolve } from "node:path";
+import { ConfigError } from "../../util/errors.js";
+import type { ContestantConfig } from "./config.js";
+import type { Contestant, EndpointLimits, Scheduler } from "./types.js";
+import { createOpenAIContestant } from "./openai.js";
+import { createAnswersFileContestant } from "./answers-file.js";
+import { createLocalContestant } from "./local.js";
+import type { HttpDeps } from "./http.js";
+
+export interface ContestantFactoryOptions {
+  /** In-process contestants by name, for `type: custom`. */
+  contestants?: Record<string, Contestant>;
+  deps?: HttpDeps;
+  /** Folder that relative paths (answers files, model folders) resolve from; default the working folder. */
+  baseDir?: string;
+  scheduler?: (limits: EndpointLimits | undefined) => Scheduler;
+}
+
+export function createContestant(cfg: ContestantConfig, index: number, o: ContestantFactoryOptions = {}): Contestant {
+  const key = `contestants.${index}`;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(o.baseDir ?? process.cwd(), p));
+  switch (cfg.type) {
+    case "openai": {
+      const limits = { key: cfg.base_url, concurrency: cfg.concurrency, requestsPerMinute: cfg.requests_per_minute };
+      return createOpenAIContestant(cfg, { deps: o.deps, schedule: o.scheduler?.(limits), configKey: key });
+    }
+    case "answers":
+      return createAnswersFileContestant(cfg, abs(cfg.path));
+    case "local":
+      return createLocalContestant({ ...cfg, model: abs(cfg.model), adapter: cfg.adapter ? abs(cfg.adapter) : undefined });
+    case "custom": {
+      const c = o.contestants?.[cfg.name];
+      if (!c) throw new ConfigError(`custom contestant '${cfg.name}' was not given to runTournament (options.contestants['${cfg.name}'])`, { key: `${key}.name` });
+      if (c.name !== cfg.name) throw new ConfigError(`custom contestant given for '${cfg.name}' calls itself '${c.name}'`, { key: `${key}.name` });
+      return c;
+    }
+  }
+}

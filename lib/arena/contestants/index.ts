@@ -1,0 +1,8 @@
+export * from "./types.js";
+export * from "./config.js";
+export { GenerationParamsSchema, mergeParams, type GenerationParams } from "./params.js";
+export { chatCompletion, ChatError, EndpointSchema, defaultHttpDeps, type EndpointConfig, type HttpDeps, type ChatResult } from "./http.js";
+export { createOpenAIContestant } from "./openai.js";
+export { createAnswersFileContestant, readAnswersFile } from "./answers-file.js";
+export { createLocalContestant } from "./local.js";
+export { createContestant, type ContestantFactoryOptions } from "./create.js";

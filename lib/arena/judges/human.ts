@@ -1,0 +1,87 @@
+/**
+ * The human judge: the tournament puts each comparison up as a ballot with
+ * the two answers anonymised (labelled A and B, no model names) in an order
+ * drawn from the run's seed; a person votes A, B, tie or both bad through
+ * `vote`. The tournament waits for votes and journals each as it arrives, so
+ * a restarted run only asks for the votes still missing.
+ *
+ * @example
+ * const human = createHumanJudge();
+ * const run = runTournament(config, { judges: { human } });   // not awaited yet
+ * const ballot = await human.next();
+ * human.vote(ballot.id, "A");
+ */
+import type { HumanJudgeConfig } from "./config.js";
+import { JudgeError, type Judge, type JudgeInput, type JudgeResult } from "./types.js";
+import type { ChatMessage, OrderVerdict } from "../types.js";
+import { shortId } from "../store/hash.js";
+
+export type HumanVote = "A" | "B" | "tie" | "both_bad";
+
+export interface Ballot {
+  id: string;
+  prompt_id: string;
+  category: string;
+  messages: ChatMessage[];
+  /** Answer shown as A and as B. */
+  a: string;
+  b: string;
+}
+
+export interface HumanJudge extends Judge {
+  /** Ballots waiting for a vote, oldest first. */
+  pending(): Ballot[];
+  /** Resolves with the next ballot waiting for a vote (at once if one is pending). */
+  next(): Promise<Ballot>;
+  /** Records a vote on a pending ballot. */
+  vote(ballotId: string, vote: HumanVote): void;
+}
+
+const VOTES: Record<HumanVote, OrderVerdict> = { A: "first", B: "second", tie: "tie", both_bad: "both_bad" };
+
+export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudge {
+  const open = new Map<string, { ballot: Ballot; resolve: (r: JudgeResult) => void; reject: (e: Error) => void }>();
+  const waiters: ((b: Ballot) => void)[] = [];
+  const id = cfg.id ?? "human";
+  return {
+    id,
+    type: "human",
+    identity: { type: "human", id },
+    cacheable: false,
+    orders: "one",
+    disagreement: "tie",
+    strongWeight: 1,
+    judge(input: JudgeInput): Promise<JudgeResult> {
+      const ballot: Ballot = {
+        id: shortId({ human: id, prompt: input.prompt.id, a: input.first, b: input.second }),
+        prompt_id: input.prompt.id,
+        category: input.prompt.category,
+        messages: input.prompt.messages,
+        a: input.first,
+        b: input.second,
+      };
+      return new Promise<JudgeResult>((resolve, reject) => {
+        open.set(ballot.id, { ballot, resolve, reject });
+        input.signal?.addEventListener("abort", () => {
+          open.delete(ballot.id);
+          reject(new JudgeError("voting was cancelled"));
+        }, { once: true });
+        const w = waiters.shift();
+        if (w) w(ballot);
+      });
+    },
+    pending: () => [...open.values()].map((o) => o.ballot),
+    next(): Promise<Ballot> {
+      const first = open.values().next();
+      if (!first.done) return Promise.resolve(first.value.ballot);
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    vote(ballotId: string, vote: HumanVote): void {
+      const o = open.get(ballotId);
+      if (!o) throw new JudgeError(`no pending ballot '${ballotId}'`);
+      if (!(vote in VOTES)) throw new JudgeError(`vote must be A, B, tie or both_bad; got ${JSON.stringify(vote)}`);
+      open.delete(ballotId);
+      o.resolve({ verdict: VOTES[vote], attempts: 1 });
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Rating over battles: ratings after the first k battles of the log, at
+ * evenly spaced checkpoints. For BT each checkpoint is a full refit on the
+ * prefix (warm-started from the previous one); for Elo it is the online
+ * rating at that point. Shows how fast a leaderboard settles.
+ */
+import * as aq from "arquero";
+import type { ColumnTable } from "arquero";
+import type { BattleRecord } from "../types.js";
+import { fitBradleyTerry, newtonBT, pairStats } from "./bt.js";
+import { type BattleArrays, components, countOutcomes, modelsOf, pairLayout, toBattleArrays } from "./compact.js";
+import { eloHistory } from "./elo.js";
+import { type RatingOptionsInput, resolveRatingOptions } from "./options.js";
+import { applyVoteFloor } from "./rate.js";
+
+export interface HistoryOptions {
+  /** Number of checkpoints. Default 20. */
+  points?: number;
+}
+
+/** Evenly spaced checkpoints 1..n (rounded up, last = n). */
+export function checkpoints(n: number, points: number): number[] {
+  const out: number[] = [];
+  for (let c = 1; c <= points; c++) {
+    const k = Math.ceil((n * c) / points);
+    if (k > 0 && k !== out[out.length - 1]) out.push(k);
+  }
+  return out;
+}
+
+/**
+ * Ratings after each checkpoint, long form: battles, model, rating. Models
+ * appear from the first checkpoint where they have played.
+ * @example ratingHistory(battles, { method: "bt" }, { points: 10 }).print()
+ */
+export function ratingHistory(battles: readonly BattleRecord[], input: RatingOptionsInput = {}, history: HistoryOptions = {}): ColumnTable {
+  const options = resolveRatingOptions(input);
+  const kept = applyVoteFloor(battles, options.minBattles);
+  const models = modelsOf(kept);
+  const arrays = toBattleArrays(kept, { ties: options.ties, models });
+  const at = checkpoints(arrays.a.length, history.points ?? 20);
+  const m = models.length;
+  const firstSeen = new Int32Array(m).fill(-1);
+  for (let i = arrays.a.length - 1; i >= 0; i--) {
+    firstSeen[arrays.a[i]] = i;
+    firstSeen[arrays.b[i]] = i;
+  }
+  let values: Float64Array; // [C, M]
+  if (options.method === "elo") {
+    values = eloHistory(arrays, at, { k: options.k, scale: options.scale, base: options.base, init: options.init });
+  } else {
+    values = new Float64Array(at.length * m);
+    const solver = { alpha: Math.log(options.base), l2: options.l2, tol: options.tol, maxIter: options.maxIter };
+    let warm: Float64Array | undefined;
+    at.forEach((k, c) => {
+      const t = fitPrefix(arrays, k, solver, warm);
+      warm = t;
+      for (let j = 0; j < m; j++) values[c * m + j] = options.scale * t[j] + options.init;
+    });
+  }
+  const col = { battles: [] as number[], model: [] as string[], rating: [] as number[] };
+  const anchor = options.anchor ? models.indexOf(options.anchor.model) : -1;
+  at.forEach((k, c) => {
+    const shift = anchor >= 0 && firstSeen[anchor] < k ? options.anchor!.rating - values[c * m + anchor] : 0;
+    for (let j = 0; j < m; j++) {
+      if (firstSeen[j] < 0 || firstSeen[j] >= k) continue;
+      col.battles.push(k);
+      col.model.push(models[j]);
+      col.rating.push(values[c * m + j] + shift);
+    }
+  });
+  return aq.table(col);
+}
+
+/** BT fit on the first k battles, on the full model list (absent models stay at 0). */
+function fitPrefix(arrays: BattleArrays, k: number, solver: object, warm?: Float64Array): Float64Array {
+  const prefix: BattleArrays = {
+    models: arrays.models,
+    a: arrays.a.subarray(0, k),
+    b: arrays.b.subarray(0, k),
+    score: arrays.score.subarray(0, k),
+    source: arrays.source.subarray(0, k),
+  };
+  const counts = countOutcomes(prefix);
+  if (!warm) return fitBradleyTerry(counts, solver).t;
+  const layout = pairLayout(counts);
+  const stats = pairStats(counts, layout);
+  // Re-centre the warm start on the models that play in this prefix.
+  return newtonBT(arrays.models.length, layout, stats, solver, recentre(warm, stats, layout)).t;
+}
+
+/** Shifts a warm start to mean zero on each component of this prefix's comparison graph (the gauge a cold fit has). */
+function recentre(t: Float64Array, stats: { N: Float64Array }, layout: { i: Int32Array; j: Int32Array }): Float64Array {
+  const m = t.length;
+  const played = new Uint8Array(m);
+  for (let q = 0; q < layout.i.length; q++) if (stats.N[q] > 0) played[layout.i[q]] = played[layout.j[q]] = 1;
+  const comp = components(m, layout, stats.N);
+  const sum = new Float64Array(m);
+  const n = new Float64Array(m);
+  for (let k = 0; k < m; k++) if (played[k]) (sum[comp[k]] += t[k]), n[comp[k]]++;
+  return Float64Array.from(t, (v, k) => (played[k] ? v - sum[comp[k]] / n[comp[k]] : 0));
+}

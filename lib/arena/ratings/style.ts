@@ -1,0 +1,208 @@
+/**
+ * Style control (Chatbot Arena's "contextual" Bradley-Terry, FastChat
+ * `fit_contextual_bt`): per-battle style features enter the BT logit, so
+ * the model strengths are measured with answer length, headers, lists and
+ * the like held equal.
+ *
+ *   feature_f = (a_f - b_f) / (a_f + b_f + 1)      (or a_f - b_f when ratio = false)
+ *   z-scored over battles (population std)
+ *   x_n = alpha (t_a - t_b) + sum_f beta_f z_nf
+ *   loss = -sum_n w_n [y_n ln s(x_n) + (1 - y_n) ln s(-x_n)] + reg/2 |(t, beta)|^2
+ *
+ * reg defaults to 0.5 as FastChat's. Fitted by Newton's method (the
+ * Hessian is (M + F) x (M + F)).
+ */
+import { DataError } from "../../util/errors.js";
+import type { BattleRecord } from "../types.js";
+import { solveSPD } from "./bt.js";
+import type { BattleArrays } from "./compact.js";
+
+export interface StyleOptions {
+  /** Style features to use (keys of `BattleRecord.style`). Default: every key present in all battles. */
+  features?: string[];
+  /** Divide each difference by (a + b + 1), as Chatbot Arena does for length etc. Default true. */
+  ratio?: boolean;
+  /** L2 penalty on every parameter. Default 0.5 (FastChat). */
+  l2?: number;
+}
+
+export interface StyleFeatures {
+  names: string[];
+  /** [N, F] z-scored features, row-major, aligned with the battle arrays. */
+  z: Float64Array;
+  mean: Float64Array;
+  std: Float64Array;
+}
+
+/** Builds the z-scored style features of the kept battles (`arrays.source` maps them back). */
+export function styleFeatures(battles: readonly BattleRecord[], arrays: BattleArrays, options: StyleOptions = {}): StyleFeatures {
+  const ratio = options.ratio ?? true;
+  const n = arrays.source.length;
+  let names = options.features;
+  if (!names) {
+    const first = n > 0 ? battles[arrays.source[0]].style : undefined;
+    names = Object.keys(first ?? {})
+      .filter((f) => arrays.source.every((i) => battles[i].style?.[f] !== undefined))
+      .sort();
+  }
+  if (names.length === 0) throw new DataError("style control needs style features on the battles (BattleRecord.style), and none are present in every battle");
+  const f = names.length;
+  const z = new Float64Array(n * f);
+  for (let r = 0; r < n; r++) {
+    const rec = battles[arrays.source[r]];
+    for (let c = 0; c < f; c++) {
+      const pair = rec.style?.[names[c]];
+      if (!Array.isArray(pair) || !Number.isFinite(pair[0]) || !Number.isFinite(pair[1])) {
+        throw new DataError(`battle ${arrays.source[r]}: style feature '${names[c]}' must be a pair of numbers [a, b]`, {
+          key: `battles[${arrays.source[r]}].style.${names[c]}`,
+        });
+      }
+      const d = pair[0] - pair[1];
+      z[r * f + c] = ratio ? d / (pair[0] + pair[1] + 1) : d;
+    }
+  }
+  const mean = new Float64Array(f);
+  const std = new Float64Array(f);
+  for (let c = 0; c < f; c++) {
+    let s = 0;
+    for (let r = 0; r < n; r++) s += z[r * f + c];
+    mean[c] = s / n;
+    let v = 0;
+    for (let r = 0; r < n; r++) v += (z[r * f + c] - mean[c]) ** 2;
+    std[c] = Math.sqrt(v / n);
+    // A constant feature carries no information: leave it at zero.
+    const inv = std[c] > 0 ? 1 / std[c] : 0;
+    for (let r = 0; r < n; r++) z[r * f + c] = (z[r * f + c] - mean[c]) * inv;
+  }
+  return { names, z, mean, std };
+}
+
+export interface StyleFit {
+  /** [M] natural-scale strengths. */
+  t: Float64Array;
+  /** [F] coefficients on the z-scored features (logit units). */
+  beta: Float64Array;
+  iterations: number;
+  converged: boolean;
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/**
+ * Fits the contextual BT model. `weights` ([N], default all ones) lets the
+ * bootstrap reweight battles; `start` ([M + F]) warm-starts.
+ */
+export function fitStyleBT(
+  arrays: BattleArrays,
+  feats: StyleFeatures,
+  options: { alpha?: number; l2?: number; tol?: number; maxIter?: number } = {},
+  weights?: Float64Array,
+  start?: Float64Array,
+): StyleFit {
+  const alpha = options.alpha ?? Math.LN10;
+  const reg = options.l2 ?? 0.5;
+  const tol = options.tol ?? 1e-9;
+  const maxIter = options.maxIter ?? 100;
+  const m = arrays.models.length;
+  const f = feats.names.length;
+  const d = m + f;
+  const n = arrays.a.length;
+  const theta = start ? Float64Array.from(start) : new Float64Array(d);
+  const grad = new Float64Array(d);
+  const hess = new Float64Array(d * d);
+  const step = new Float64Array(d);
+  const trial = new Float64Array(d);
+  const z = feats.z;
+
+  const logit = (th: Float64Array, r: number): number => {
+    let x = alpha * (th[arrays.a[r]] - th[arrays.b[r]]);
+    for (let c = 0; c < f; c++) x += th[m + c] * z[r * f + c];
+    return x;
+  };
+  const lossAt = (th: Float64Array): number => {
+    let loss = 0;
+    for (let r = 0; r < n; r++) {
+      const w = weights ? weights[r] : 1;
+      if (w === 0) continue;
+      const x = logit(th, r);
+      const y = arrays.score[r];
+      loss += w * (y * softplus(-x) + (1 - y) * softplus(x));
+    }
+    for (let k = 0; k < d; k++) loss += 0.5 * reg * th[k] * th[k];
+    return loss;
+  };
+
+  let loss = lossAt(theta);
+  let converged = false;
+  let it = 0;
+  for (; it < maxIter; it++) {
+    grad.fill(0);
+    hess.fill(0);
+    for (let r = 0; r < n; r++) {
+      const w = weights ? weights[r] : 1;
+      if (w === 0) continue;
+      const p = sigmoid(logit(theta, r));
+      const e = w * (p - arrays.score[r]);
+      const h = w * p * (1 - p);
+      const ia = arrays.a[r];
+      const ib = arrays.b[r];
+      grad[ia] += alpha * e;
+      grad[ib] -= alpha * e;
+      // H += h v v^T with v = alpha (e_a - e_b) + (0, z_r)
+      const a2h = alpha * alpha * h;
+      hess[ia * d + ia] += a2h;
+      hess[ib * d + ib] += a2h;
+      hess[ia * d + ib] -= a2h;
+      hess[ib * d + ia] -= a2h;
+      for (let c = 0; c < f; c++) {
+        const zc = z[r * f + c];
+        grad[m + c] += e * zc;
+        const cross = alpha * h * zc;
+        hess[ia * d + m + c] += cross;
+        hess[(m + c) * d + ia] += cross;
+        hess[ib * d + m + c] -= cross;
+        hess[(m + c) * d + ib] -= cross;
+        for (let c2 = 0; c2 < f; c2++) hess[(m + c) * d + m + c2] += h * zc * z[r * f + c2];
+      }
+    }
+    for (let k = 0; k < d; k++) {
+      grad[k] += reg * theta[k];
+      hess[k * d + k] += reg;
+      step[k] = -grad[k];
+    }
+    solveSPD(hess, step, d);
+    let maxStep = 0;
+    let slope = 0;
+    for (let k = 0; k < d; k++) {
+      maxStep = Math.max(maxStep, Math.abs(step[k]));
+      slope += grad[k] * step[k];
+    }
+    if (maxStep < tol) {
+      converged = true;
+      break;
+    }
+    let size = 1;
+    for (let h = 0; h < 40; h++) {
+      for (let k = 0; k < d; k++) trial[k] = theta[k] + size * step[k];
+      const next = lossAt(trial);
+      if (next <= loss + 1e-4 * size * slope + 1e-13 * Math.abs(loss) || maxStep * size < 1e-6) {
+        loss = next;
+        break;
+      }
+      size *= 0.5;
+    }
+    theta.set(trial);
+    if (maxStep * size < tol) {
+      converged = true;
+      it++;
+      break;
+    }
+  }
+  return { t: theta.slice(0, m), beta: theta.slice(m), iterations: it, converged };
+}

@@ -1,0 +1,306 @@
+/**
+ * `runTournament`: config in, a durable run folder out.
+ *
+ * @example
+ * const run = await runTournament("arena.yaml");            // or a config object
+ * const again = await runTournament("arena.yaml", { resume: true });  // after a crash: continues, repeats nothing
+ * run.battles[0]  // { model_a, model_b, winner, prompt_id, judge, index, ... }
+ */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import PQueue from "p-queue";
+import { ConfigError } from "../util/errors.js";
+import { parseYamlText, resolveConfig } from "../util/config.js";
+import { packageInfo, dependencyVersion } from "../util/package.js";
+import type { ContestantInfo, RunMeta, SuiteInfo } from "./types.js";
+import { ArenaConfigSchema, type ArenaConfig, type ArenaConfigInput } from "./tournament/config.js";
+import { buildSchedule } from "./tournament/build.js";
+import { Engine, type StageCounts } from "./tournament/engine.js";
+import { EndpointQueues } from "./tournament/queues.js";
+import type { PlayedBattle } from "./tournament/spec.js";
+import { loadSuite, selectPrompts, suiteSearchPath } from "./suites/load.js";
+import { createContestant } from "./contestants/create.js";
+import type { Contestant } from "./contestants/types.js";
+import { mergeParams } from "./contestants/params.js";
+import { defaultHttpDeps, type HttpDeps } from "./contestants/http.js";
+import { JudgeConfigSchema, type JudgeConfig } from "./judges/config.js";
+import { createJudgePlan } from "./judges/create.js";
+import { isEnsemble, type Judge, type JudgePlan } from "./judges/types.js";
+import { RunStore } from "./store/run-store.js";
+import { ContentCache } from "./store/cache.js";
+import { contentHash } from "./store/hash.js";
+import { loadRun, type LoadedRun } from "./store/load.js";
+import { RUN_FORMAT_VERSION } from "./store/layout.js";
+import { progress as showProgress, type ProgressMode } from "../display/progress.js";
+
+export interface RunOptions {
+  /** Folder relative paths in the config resolve from (default: the config file's folder, else the working folder). */
+  baseDir?: string;
+  /** The run folder; default `OUT/NAME` from the config. */
+  dir?: string;
+  /** Continue the run in the folder (required when it exists; refused when its config differs). */
+  resume?: boolean;
+  /** With resume: call again for answers and verdicts that failed before. */
+  retryErrors?: boolean;
+  /** In-process contestants for `type: custom` entries, by name. */
+  contestants?: Record<string, Contestant>;
+  /** In-process judges for `type: custom` (and `human`) judges, by id. */
+  judges?: Record<string, Judge>;
+  /** HTTP, clock and environment (tests pass their own). */
+  deps?: Partial<HttpDeps>;
+  /** Called at most every `progressEveryMs` and once at the end. */
+  onProgress?: (p: RunProgress) => void;
+  progressEveryMs?: number;
+  /** Progress display (notebook, terminal bar, lines); default "auto": notebook or TTY, silent elsewhere. */
+  progress?: ProgressMode | "auto";
+  /** Stops the run: in-flight calls are cancelled, nothing half-done is recorded. */
+  signal?: AbortSignal;
+}
+
+export interface RunProgress {
+  done: boolean;
+  /** Battles (scheduled pairings) played so far in this session, and in total when known. */
+  played: number;
+  total?: number;
+  answers: StageCounts;
+  judgments: StageCounts;
+  battles: StageCounts;
+  elapsed_ms: number;
+}
+
+export interface RunSummary extends RunProgress {
+  dir: string;
+  resumed: boolean;
+  /** Battle specs per second over this session. */
+  specs_per_s: number;
+  journal: { records: number; syncs: number; policy: string };
+  cache: { hits: number; misses: number } | null;
+  endpoints: { key: string; concurrency: number; requestsPerMinute?: number }[];
+}
+
+export type RunResult = LoadedRun & { summary: RunSummary };
+
+interface Prepared {
+  config: ArenaConfig;
+  baseDir: string;
+  configText?: string;
+}
+
+function prepare(config: ArenaConfigInput | string, opts: RunOptions): Prepared {
+  if (typeof config === "string") {
+    let text: string;
+    try {
+      text = readFileSync(config, "utf8");
+    } catch (e) {
+      throw new ConfigError(`cannot read run config: ${(e as Error).message}`, { file: config });
+    }
+    const { value, lineOf } = parseYamlText(text, config);
+    const resolved = resolveConfig(ArenaConfigSchema, value, { file: config, lineOf });
+    return { config: resolved, baseDir: opts.baseDir ?? dirname(resolve(config)), configText: text };
+  }
+  return { config: resolveConfig(ArenaConfigSchema, config), baseDir: opts.baseDir ?? process.cwd() };
+}
+
+/** Resolves the run folder and cache paths from `base` (contestants resolve their own). */
+function withPaths(c: ArenaConfig, base: string): ArenaConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  return { ...c, out: abs(c.out), cache: c.cache === false ? false : abs(c.cache) };
+}
+
+function planIdentity(p: JudgePlan): unknown {
+  return isEnsemble(p)
+    ? { ensemble: p.combine, quorum: p.quorum, members: p.members.map(planIdentity) }
+    : { id: p.id, identity: p.identity, orders: p.orders, disagreement: p.disagreement, strongWeight: p.strongWeight };
+}
+
+function versions(): Record<string, string> {
+  const v: Record<string, string> = { tslm: packageInfo().version, node: process.versions.node };
+  for (const d of ["p-queue", "zod", "yaml"]) {
+    const x = dependencyVersion(d);
+    if (x) v[d] = x;
+  }
+  return v;
+}
+
+/**
+ * Runs (or resumes) a tournament and returns the loaded run with a summary.
+ * Every answer, verdict and battle is journaled as it arrives.
+ */
+export async function runTournament(configOrFile: ArenaConfigInput | string, opts: RunOptions = {}): Promise<RunResult> {
+  const t0 = performance.now();
+  const prep = prepare(configOrFile, opts);
+  const config = withPaths(prep.config, prep.baseDir);
+  const deps: HttpDeps = { ...defaultHttpDeps, ...opts.deps };
+
+  // Suite and prompts.
+  const suitePath = isAbsolute(config.suite) || config.suite.includes("/") ? resolve(prep.baseDir, config.suite) : config.suite;
+  const suite: SuiteInfo = loadSuite(suitePath, [join(prep.baseDir, "eval-suites"), ...suiteSearchPath()]);
+  const prompts = selectPrompts(suite.prompts, config.prompts);
+
+  // Contestants and judges, sharing per-endpoint queues.
+  const names = new Set<string>();
+  config.contestants.forEach((c, i) => {
+    if (names.has(c.name)) throw new ConfigError(`two contestants are named '${c.name}'`, { key: `contestants.${i}.name` });
+    names.add(c.name);
+  });
+  let judgeCfg: JudgeConfig | undefined = config.judge;
+  if (!judgeCfg && suite.judge) judgeCfg = resolveConfig(JudgeConfigSchema, suite.judge, { prefix: `suite ${suite.name} judge` });
+  if (!judgeCfg) throw new ConfigError(`no judge: the config has no 'judge' and suite '${suite.name}' declares no default judge`, { key: "judge" });
+  const queues = new EndpointQueues();
+  const scheduler = queues.scheduler.bind(queues);
+  const contestants = config.contestants.map((c, i) => createContestant(c, i, { contestants: opts.contestants, deps, scheduler, baseDir: prep.baseDir }));
+  const plan = createJudgePlan(judgeCfg, { judges: opts.judges, deps, scheduler });
+  const generation = mergeParams(suite.generation, config.generation);
+
+  const schedule = buildSchedule(config.schedule, contestants.map((c) => c.name), prompts.map((p) => p.id), config.seed);
+  if (config.shard && !schedule.static) {
+    throw new ConfigError(`a ${schedule.type} schedule plans each round from all earlier results, so it cannot be split into shards; use round-robin or sample`, { key: "shard" });
+  }
+
+  // What decides the results: changing any of it makes a different run.
+  const parts = {
+    seed: config.seed,
+    suite: suite.hash,
+    prompts: prompts.map((p) => p.id),
+    generation,
+    contestants: contestants.map((c) => ({ name: c.name, identity: c.identity, params: c.params })),
+    judge: planIdentity(plan),
+    schedule: config.schedule,
+  };
+  const configParts = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, contentHash(v).slice(0, 16)]));
+  const configHash = contentHash(parts);
+  const id = config.name ?? `${suite.name}-${configHash.slice(0, 8)}`;
+  const dir = opts.dir ? resolve(opts.dir) : join(config.out, id);
+  const contestantInfo: ContestantInfo[] = contestants.map((c) => ({ name: c.name, type: c.type, identity: c.identity }));
+
+  let store: RunStore;
+  if (opts.resume) {
+    store = await RunStore.resume(dir, config.fsync);
+    const m = store.meta as RunMeta & { configParts?: Record<string, string> };
+    if (m.configHash !== configHash) {
+      await store.close();
+      const differ = Object.keys(configParts).filter((k) => m.configParts?.[k] !== configParts[k]);
+      throw new ConfigError(`run ${dir} was made with a different config (differs in: ${differ.join(", ") || "unknown"}); start a new run instead of resuming`);
+    }
+    if (JSON.stringify(m.shard ?? null) !== JSON.stringify(config.shard ?? null)) {
+      await store.close();
+      throw new ConfigError(`run ${dir} is shard ${JSON.stringify(m.shard ?? null)}, the config asks for ${JSON.stringify(config.shard ?? null)}`, { key: "shard" });
+    }
+  } else {
+    const meta: RunMeta & { configParts: Record<string, string> } = {
+      id,
+      format: "tslm-arena-run",
+      format_version: RUN_FORMAT_VERSION,
+      created: new Date().toISOString(),
+      seed: config.seed,
+      suite: suite.name,
+      suiteHash: suite.hash,
+      configHash,
+      configParts,
+      versions: versions(),
+      shard: config.shard,
+    };
+    // The config is recorded as written (relative paths kept), with every default filled in.
+    store = await RunStore.create(dir, { meta, config: prep.config, configText: prep.configText, suite, contestants: contestantInfo }, config.fsync);
+  }
+
+  const cache = config.cache === false ? undefined : await ContentCache.open(config.cache);
+  const inner = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, inner.signal]) : inner.signal;
+  const engine = new Engine({
+    store,
+    cache,
+    contestants: new Map(contestants.map((c) => [c.name, c])),
+    plan,
+    prompts: new Map(prompts.map((p) => [p.id, p])),
+    generation,
+    seed: config.seed,
+    retryErrors: opts.retryErrors ?? false,
+    signal,
+  });
+
+  const total = schedule.total === undefined ? undefined : config.shard ? Math.ceil((schedule.total - config.shard.index) / config.shard.count) : schedule.total;
+  const progress = (done: boolean): RunProgress => ({
+    done,
+    played: engine.counts.specs,
+    total,
+    answers: { ...engine.counts.answers },
+    judgments: { ...engine.counts.judgments },
+    battles: { ...engine.counts.battles },
+    elapsed_ms: Math.round(performance.now() - t0),
+  });
+  let lastReport = 0;
+  const every = opts.progressEveryMs ?? 250;
+  const bar = showProgress({ label: `arena ${id}`, total, unit: "battles", mode: opts.progress ?? "auto" });
+  const metrics = () => ({
+    errors: engine.counts.battles.errors,
+    answers: engine.counts.answers.new,
+    verdicts: engine.counts.judgments.new,
+    cached: engine.counts.answers.cached + engine.counts.judgments.cached,
+  });
+  const report = () => {
+    bar.update(engine.counts.specs, { metrics: metrics() });
+    const now = performance.now();
+    if (opts.onProgress && now - lastReport >= every) {
+      lastReport = now;
+      opts.onProgress(progress(false));
+    }
+  };
+
+  const limiter = new PQueue({ concurrency: config.max_in_flight });
+  const played: PlayedBattle[] = [];
+  try {
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      const round = schedule.nextRound(played);
+      if (!round) break;
+      const specs = config.shard ? round.filter((s) => s.index % config.shard!.count === config.shard!.index) : round;
+      const results = await Promise.all(
+        specs.map((s) =>
+          limiter.add(
+            async () => {
+              const r = await engine.play(s);
+              report();
+              return r;
+            },
+            { throwOnTimeout: true },
+          ).catch((e) => {
+            // First failure (journal write, abort): stop everything else, keep what is recorded.
+            limiter.clear();
+            inner.abort(e);
+            throw e;
+          }),
+        ),
+      );
+      played.push(...results);
+    }
+    const p = progress(true);
+    await store.append([{ type: "end", finished: new Date().toISOString(), counts: { answers: p.answers, judgments: p.judgments, battles: p.battles } }]);
+  } catch (e) {
+    bar.fail(e);
+    await limiter.onIdle().catch(() => undefined);
+    queues.clear();
+    await store.close().catch(() => undefined);
+    await cache?.close().catch(() => undefined);
+    throw e;
+  } finally {
+    for (const c of contestants) await c.close?.().catch(() => undefined);
+  }
+  const journal = store.journalStats;
+  await store.close();
+  await cache?.close();
+  const final = progress(true);
+  bar.done({ metrics: metrics() });
+  opts.onProgress?.(final);
+  const seconds = final.elapsed_ms / 1000;
+  const summary: RunSummary = {
+    ...final,
+    dir,
+    resumed: opts.resume ?? false,
+    specs_per_s: seconds > 0 ? final.played / seconds : 0,
+    journal,
+    cache: cache ? { hits: cache.hits, misses: cache.misses } : null,
+    endpoints: queues.describe(),
+  };
+  return { ...loadRun(dir), summary };
+}

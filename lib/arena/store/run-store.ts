@@ -1,0 +1,101 @@
+/**
+ * The live store of a run: its folder (see layout.ts) and journal, with
+ * in-memory indexes so the tournament can ask "is this answer/verdict
+ * already recorded?" without re-reading the file.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { hostname } from "node:os";
+import { ConfigError, FormatError } from "../../util/errors.js";
+import type { ContestantInfo, RunMeta, SuiteInfo } from "../types.js";
+import { writeFileAtomic } from "./atomic.js";
+import { JournalWriter, readJournal, type FsyncPolicy, type JournalEntry } from "./journal.js";
+import { RUN_FILES, RUN_FORMAT_VERSION } from "./layout.js";
+import { RecordIndex } from "./records.js";
+
+export interface RunInit {
+  meta: RunMeta;
+  config: unknown;
+  configText?: string;
+  suite: SuiteInfo;
+  contestants: ContestantInfo[];
+}
+
+export function readJsonFile<T>(file: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new FormatError(`cannot read run file: ${(e as Error).message}`, { file });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new FormatError(`run file is not valid JSON: ${(e as Error).message}`, { file });
+  }
+}
+
+export function readRunMeta(dir: string): RunMeta {
+  const file = join(dir, RUN_FILES.meta);
+  if (!existsSync(file)) throw new FormatError(`${dir} is not a tslm arena run folder (no ${RUN_FILES.meta})`, { file });
+  const meta = readJsonFile<RunMeta>(file);
+  if (meta.format !== "tslm-arena-run") throw new FormatError(`unexpected format '${meta.format}', expected 'tslm-arena-run'`, { file, key: "format" });
+  if (meta.format_version > RUN_FORMAT_VERSION) {
+    throw new FormatError(`run format version ${meta.format_version} is newer than this tslm reads (${RUN_FORMAT_VERSION})`, { file, key: "format_version" });
+  }
+  return meta;
+}
+
+export class RunStore {
+  readonly index = new RecordIndex();
+
+  private constructor(
+    readonly dir: string,
+    readonly meta: RunMeta,
+    private readonly writer: JournalWriter,
+  ) {}
+
+  /** Creates a new run folder; refuses a folder that already holds a run. */
+  static async create(dir: string, init: RunInit, policy: FsyncPolicy): Promise<RunStore> {
+    if (existsSync(join(dir, RUN_FILES.meta)) || existsSync(join(dir, RUN_FILES.journal))) {
+      throw new ConfigError(`run folder ${dir} already holds a run; resume it (--resume) or choose another name`, { key: "name" });
+    }
+    mkdirSync(dir, { recursive: true });
+    // Everything but the journal is written before the meta file, which marks the folder as a run.
+    writeFileAtomic(join(dir, RUN_FILES.config), JSON.stringify(init.config, null, 2) + "\n");
+    if (init.configText !== undefined) writeFileAtomic(join(dir, RUN_FILES.configText), init.configText);
+    writeFileAtomic(join(dir, RUN_FILES.suite), JSON.stringify(init.suite) + "\n");
+    writeFileAtomic(join(dir, RUN_FILES.contestants), JSON.stringify(init.contestants, null, 2) + "\n");
+    writeFileAtomic(join(dir, RUN_FILES.meta), JSON.stringify(init.meta, null, 2) + "\n");
+    const writer = await JournalWriter.open(join(dir, RUN_FILES.journal), policy);
+    const store = new RunStore(dir, init.meta, writer);
+    await store.append([{ type: "session", started: new Date().toISOString(), resume: false, pid: process.pid, host: hostname() }]);
+    return store;
+  }
+
+  /** Opens an existing run to continue it (cutting a torn journal tail left by a crash). */
+  static async resume(dir: string, policy: FsyncPolicy): Promise<RunStore> {
+    const meta = readRunMeta(dir);
+    const file = join(dir, RUN_FILES.journal);
+    const { entries } = readJournal(file);
+    const writer = await JournalWriter.open(file, policy);
+    const store = new RunStore(dir, meta, writer);
+    for (const e of entries) store.index.ingest(e);
+    await store.append([{ type: "session", started: new Date().toISOString(), resume: true, pid: process.pid, host: hostname(), repaired_bytes: writer.repairedBytes }]);
+    return store;
+  }
+
+  /** Indexes the entries at once (later lookups see them) and resolves when they are durable. */
+  append(entries: JournalEntry[]): Promise<void> {
+    for (const e of entries) this.index.ingest(e);
+    return this.writer.appendMany(entries);
+  }
+
+  get journalStats(): { records: number; syncs: number; policy: FsyncPolicy } {
+    return { records: this.writer.records, syncs: this.writer.syncs, policy: this.writer.policy };
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
+}

@@ -1,0 +1,10 @@
+export { ArenaConfigSchema, ScheduleSchema, type ArenaConfig, type ArenaConfigInput, type ScheduleConfig } from "./config.js";
+export type { BattleSpec, PlayedBattle, Schedule } from "./spec.js";
+export { roundRobin, sample, allPairs } from "./schedules.js";
+export { adaptive, pickPairs } from "./adaptive.js";
+export { swiss } from "./swiss.js";
+export { buildSchedule } from "./build.js";
+export { decide, majority, gameScore, type Decision, type Game, type OrderJudgment } from "./decide.js";
+export { fitRatings, emptyCounts, addBattle } from "./estimate.js";
+export { EndpointQueues } from "./queues.js";
+export { Engine, type StageCounts } from "./engine.js";

@@ -1,0 +1,98 @@
+/**
+ * `tslm arena run CONFIG.yaml [--resume]` plays a tournament into a durable
+ * run folder; `tslm arena merge OUT RUN...` unites the shards of a run played
+ * on several machines.
+ */
+import type { Command } from "commander";
+import { arenaGroup } from "./arena-group.js";
+import { printResult } from "../output.js";
+import { TslmError } from "../../util/errors.js";
+
+interface RunFlags {
+  resume?: boolean;
+  retryErrors?: boolean;
+  dir?: string;
+  shard?: string;
+  json?: boolean;
+  failOnErrors?: boolean;
+}
+
+function parseShard(s: string): { index: number; count: number } {
+  const m = s.match(/^(\d+)\/(\d+)$/);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new TslmError(`--shard expects INDEX/COUNT with INDEX < COUNT (e.g. 0/4), got '${s}'`, { key: "--shard" });
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+export function register(program: Command): void {
+  const arena = arenaGroup(program);
+  arena
+    .command("run")
+    .description("Run a tournament from a YAML config; every answer and verdict is journaled as it arrives.")
+    .argument("<config>", "run config (YAML)")
+    .option("--resume", "continue the run folder after an interruption (repeats nothing already recorded)")
+    .option("--retry-errors", "with --resume: call again for answers and verdicts that failed before")
+    .option("--dir <dir>", "run folder (default: OUT/NAME from the config)")
+    .option("--shard <i/n>", "play shard i of n (static schedules); merge the shards with `tslm arena merge`")
+    .option("--fail-on-errors", "exit with status 3 when any battle could not be decided")
+    .option("--json", "print the run summary as one JSON object")
+    .action(async (configFile: string, flags: RunFlags) => {
+      const { runTournament } = await import("../../arena/run.js");
+      const { readYaml } = await import("../../util/config.js");
+      let config: string | Record<string, unknown> = configFile;
+      let baseDir: string | undefined;
+      if (flags.shard) {
+        const { dirname, resolve } = await import("node:path");
+        const { value } = readYaml(configFile);
+        config = { ...(value as Record<string, unknown>), shard: parseShard(flags.shard) };
+        baseDir = dirname(resolve(configFile));
+      }
+      const stop = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.stderr.write(`tslm: ${sig}: stopping; recorded work is kept, continue with --resume\n`);
+        stop.abort(new TslmError(`interrupted by ${sig}`));
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        const run = await runTournament(config as never, { resume: flags.resume, retryErrors: flags.retryErrors, dir: flags.dir, baseDir, signal: stop.signal });
+        const s = run.summary;
+        const result = {
+          dir: s.dir,
+          id: run.meta.id,
+          complete: run.meta.complete,
+          battles: run.battles.length,
+          errors: { answers: run.errors.answers.length, judgments: run.errors.judgments.length, battles: run.errors.battles.length },
+          session: { played: s.played, answers: s.answers, judgments: s.judgments, battles: s.battles, elapsed_ms: s.elapsed_ms, specs_per_s: s.specs_per_s },
+          cache: s.cache,
+        };
+        printResult(flags.json, result, () =>
+          [
+            `run ${run.meta.id} ${run.meta.complete ? "complete" : "incomplete"}: ${run.battles.length} battles in ${s.dir}`,
+            `errors (recorded, never rated): ${result.errors.answers} answers, ${result.errors.judgments} judgments, ${result.errors.battles} undecided battles`,
+            `this session: ${s.answers.new} answers and ${s.judgments.new} verdicts made, ${s.answers.cached + s.judgments.cached} from the cache, ` +
+              `${s.answers.recorded + s.judgments.recorded} already recorded; ${(s.elapsed_ms / 1000).toFixed(1)} s`,
+            `next: tslm arena leaderboard ${s.dir}`,
+          ].join("\n"),
+        );
+        if (flags.failOnErrors && result.errors.battles > 0) process.exitCode = 3;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
+  arena
+    .command("merge")
+    .description("Merge the run folders of one run played in shards (or on several machines) into a new run folder.")
+    .argument("<out>", "new run folder")
+    .argument("<runs...>", "run folders to merge")
+    .option("--json", "print the merge result as one JSON object")
+    .action(async (out: string, runs: string[], flags: { json?: boolean }) => {
+      const { mergeRuns } = await import("../../arena/store/merge.js");
+      const r = await mergeRuns(runs, out);
+      printResult(flags.json, r, () =>
+        `merged ${r.runs} run(s) into ${r.dir}: ${r.counts.battles} battles, ${r.counts.answers} answers, ${r.counts.judgments} judgments` +
+        (r.complete ? "" : `; incomplete${r.missingShards.length ? ` (missing shards ${r.missingShards.join(", ")})` : ""}`),
+      );
+    });
+}

@@ -1,0 +1,4 @@
+/** The embedded skills dataset: a generated world, its tasks and its pretraining corpus. */
+export { generateWorld, type World, type Person, type WorldOptions } from "./world.js";
+export { embeddedTasks, splitTasks, taskRecords, pretrainingCorpus, type SkillTask, type SkillCategory, type TaskSplit, type CorpusOptions } from "./tasks.js";
+export { embeddedSkills, EMBEDDED_WORLD_SEED, type EmbeddedSkills } from "./skills.js";

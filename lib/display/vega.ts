@@ -1,0 +1,107 @@
+/**
+ * Vega-Lite charts: the spec as `application/vnd.vegalite.v5+json` (a JSON
+ * object, which JupyterLab renders natively) plus an `image/svg+xml`
+ * rendering made in Node with vega's `View.toSVG()` (shown by nbconvert HTML,
+ * GitHub and any frontend without a Vega renderer), and PNG through resvg
+ * with the DejaVu fonts from the `dejavu-fonts-ttf` package (no system fonts).
+ *
+ * vega and vega-lite are imported lazily inside functions: their modules use
+ * top-level await, which would stop `require()` of the library.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { displayable, type Displayable, type MimeBundle } from "./bundle.js";
+
+/** MIME type of Vega-Lite 5 specs in Jupyter. */
+export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/**
+ * A Vega-Lite 5 spec (https://vega.github.io/vega-lite/docs/spec.html). Typed
+ * loosely on purpose: vega-lite's own types are large and slow the notebook's
+ * type checker; the spec is validated when it is compiled.
+ */
+export interface VegaLiteSpec {
+  $schema?: string;
+  data?: { values?: unknown[]; url?: string; name?: string; [k: string]: unknown };
+  [key: string]: unknown;
+}
+
+type VegaModules = { vega: typeof import("vega"); vl: typeof import("vega-lite") };
+let modules: Promise<VegaModules> | undefined;
+
+function loadVega(): Promise<VegaModules> {
+  modules ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vl]) => ({ vega, vl }));
+  return modules;
+}
+
+/** The spec with `$schema` set to Vega-Lite 5 (a missing schema is the common case). */
+export function withSchema(spec: VegaLiteSpec): VegaLiteSpec {
+  return spec.$schema ? spec : { $schema: SCHEMA, ...spec };
+}
+
+/** Renders a Vega-Lite spec to SVG markup in Node. Throws on an invalid spec. */
+export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  const { vega, vl } = await loadVega();
+  const compiled = vl.compile(withSchema(spec) as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+let fontFiles: string[] | undefined;
+
+/** The TrueType fonts PNG rendering uses (DejaVu Sans, Sans Mono, Serif). */
+export function bundledFontFiles(): string[] {
+  if (!fontFiles) {
+    const dir = join(dirname(createRequire(import.meta.url).resolve("dejavu-fonts-ttf/package.json")), "ttf");
+    fontFiles = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf"].map((f) => join(dir, f));
+  }
+  return fontFiles;
+}
+
+/** Renders SVG markup (or a Vega-Lite spec) to PNG bytes; `scale` 2 gives crisp report figures. */
+export async function renderPng(input: VegaLiteSpec | string, options: { scale?: number } = {}): Promise<Uint8Array> {
+  const svgText = typeof input === "string" ? input : await renderSvg(input);
+  const { Resvg } = await import("@resvg/resvg-js");
+  const resvg = new Resvg(svgText, {
+    fitTo: { mode: "zoom", value: options.scale ?? 2 },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: bundledFontFiles(),
+      defaultFontFamily: "DejaVu Sans",
+      sansSerifFamily: "DejaVu Sans",
+      serifFamily: "DejaVu Serif",
+      monospaceFamily: "DejaVu Sans Mono",
+    },
+  });
+  return resvg.render().asPng();
+}
+
+/** One line describing a chart, for terminals and `text/plain`. */
+export function describeChart(spec: VegaLiteSpec): string {
+  const mark = spec.mark === undefined ? undefined : typeof spec.mark === "string" ? spec.mark : (spec.mark as { type?: string }).type;
+  const kind = mark ? `${mark} chart` : spec.layer ? "layered chart" : spec.hconcat || spec.vconcat || spec.concat ? "chart grid" : "chart";
+  const title = typeof spec.title === "string" ? ` "${spec.title}"` : "";
+  const rows = Array.isArray(spec.data?.values) ? `, ${spec.data!.values!.length} rows` : "";
+  return `[Vega-Lite ${kind}${title}${rows}]`;
+}
+
+/** The bundle of a chart: Vega-Lite JSON, its SVG rendering and a text line. */
+export async function vegaLiteBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
+  const full = withSchema(spec);
+  return { [VEGALITE_MIME]: full, "image/svg+xml": await renderSvg(full), "text/plain": describeChart(full) };
+}
+
+/**
+ * A chart that displays itself: the cell's last expression, or `display(vegaLite(spec))`.
+ * @example vegaLite({ data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } })
+ */
+export function vegaLite(spec: VegaLiteSpec): Displayable & { spec: VegaLiteSpec } {
+  const d = displayable(() => vegaLiteBundle(spec), describeChart(spec)) as Displayable & { spec: VegaLiteSpec };
+  d.spec = withSchema(spec);
+  return d;
+}

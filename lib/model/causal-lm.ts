@@ -1,0 +1,291 @@
+/**
+ * The LLaMA-family decoder on TF.js: token embedding, N x (RMSNorm ->
+ * grouped-query attention with rotary positions -> residual, RMSNorm ->
+ * SwiGLU MLP -> residual), final RMSNorm, LM head (tied or not). Covers
+ * `llama`, `mistral` (sliding window) and `qwen2` (q/k/v bias).
+ *
+ * Weights are `tf.Variable`s keyed by Hugging Face names. Every projection
+ * is a pluggable `Linear` (see linear.ts) keyed by its PEFT module name.
+ * All computation runs inside `tf.tidy`; `forward`/`loss` are
+ * differentiable with `tf.variableGrads`.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { LlamaConfig } from "../formats/hf-config.js";
+import type { HostTensor } from "../formats/safetensors.js";
+import { FormatError, TslmError } from "../util/errors.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { DenseLinear, releaseDense, type Linear } from "./linear.js";
+import { KVCache } from "./kv-cache.js";
+import { causalMask, embeddingLookup, nllRows, rmsNorm } from "./ops.js";
+import { RotaryTables, applyRotary } from "./rope.js";
+import { expectedWeights, isIgnorableTensor, linearSpecs, normAndEmbeddingShapes } from "./weights.js";
+
+export interface ForwardOptions {
+  /** Reuse and extend this cache: inputs are the positions after `cache.length`. */
+  cache?: KVCache;
+  /** Reserved for dropout; LLaMA-family configs use none, so it changes nothing today. */
+  training?: boolean;
+  /** Compute logits for the last position only (`[B, 1, V]`), as generation needs. */
+  lastOnly?: boolean;
+}
+
+export interface LossOptions {
+  /**
+   * false (default, Hugging Face's convention): `labels` are aligned with
+   * `inputIds` and the model predicts `labels[:, t + 1]` from position t.
+   * true: `labels[:, t]` is already the target of position t.
+   */
+  shifted?: boolean;
+}
+
+/** Label value that excludes a position from the loss (PyTorch's ignore_index). */
+export const IGNORE_INDEX = -100;
+
+let modelCounter = 0;
+
+type Ids = tf.Tensor2D | number[][];
+
+function toIds(ids: Ids): tf.Tensor2D {
+  return ids instanceof tf.Tensor ? ids : tf.tensor2d(ids, undefined, "int32");
+}
+
+export class CausalLM {
+  /** Tokenizer loaded with the model (`loadModel`), if any. */
+  tokenizer: Tokenizer | null = null;
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly linears = new Map<string, Linear>();
+  private readonly rope: RotaryTables;
+  private readonly id = modelCounter++;
+  private disposed = false;
+
+  /**
+   * Builds a model from host tensors keyed by HF names (what a checkpoint
+   * holds). Every expected tensor must be present with its shape; unknown
+   * tensors are refused by name.
+   */
+  constructor(readonly config: LlamaConfig, weights: Map<string, HostTensor>, source?: string) {
+    const expected = expectedWeights(config);
+    for (const [name, t] of weights) {
+      if (isIgnorableTensor(name)) continue;
+      if (name === "lm_head.weight" && config.tieWordEmbeddings) continue; // some checkpoints store the tied copy
+      const shape = expected.get(name);
+      if (!shape) throw new FormatError(`unexpected tensor '${name}' for a ${config.modelType} model with this config`, { file: source, key: name });
+      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
+        throw new FormatError(`tensor '${name}' has shape ${JSON.stringify(t.shape)}, config.json implies ${JSON.stringify(shape)}`, { file: source, key: name });
+      }
+      if (t.data instanceof Int32Array) throw new FormatError(`tensor '${name}' is integer; float weights expected`, { file: source, key: name });
+    }
+    for (const name of expected.keys()) {
+      if (!weights.has(name)) throw new FormatError(`missing tensor '${name}'`, { file: source, key: name });
+    }
+    const variable = (name: string): tf.Variable => {
+      const t = weights.get(name)!;
+      return tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, "float32"), true, `m${this.id}/${name}`));
+    };
+    for (const name of normAndEmbeddingShapes(config).keys()) this.params.set(name, variable(name));
+    for (const s of linearSpecs(config)) {
+      if (s.name === "lm_head" && config.tieWordEmbeddings) {
+        const embed = this.params.get("model.embed_tokens.weight") as tf.Variable<tf.Rank.R2>;
+        this.linears.set(s.name, new DenseLinear(s.name, embed, null, true));
+        continue;
+      }
+      const w = variable(`${s.name}.weight`) as tf.Variable<tf.Rank.R2>;
+      const b = s.bias ? (variable(`${s.name}.bias`) as tf.Variable<tf.Rank.R1>) : null;
+      this.linears.set(s.name, new DenseLinear(s.name, w, b));
+    }
+    this.rope = new RotaryTables(config);
+  }
+
+  // ---- pluggable linear layers -------------------------------------------------
+
+  /** PEFT module names of every linear layer, in forward order (`lm_head` last). */
+  linearNames(): string[] {
+    return [...this.linears.keys()];
+  }
+
+  getLinear(name: string): Linear {
+    const l = this.linears.get(name);
+    if (!l) throw new TslmError(`no linear layer '${name}'; names look like 'model.layers.0.self_attn.q_proj' or 'lm_head'`, { key: name });
+    return l;
+  }
+
+  /**
+   * Replaces a linear layer (LoRA wrapper, quantized weight) and returns the
+   * old one, which the caller keeps or disposes. Shapes must match.
+   */
+  setLinear(name: string, linear: Linear): Linear {
+    const old = this.getLinear(name);
+    if (linear.inFeatures !== old.inFeatures || linear.outFeatures !== old.outFeatures) {
+      throw new TslmError(`linear '${name}' is ${old.inFeatures}->${old.outFeatures}, replacement is ${linear.inFeatures}->${linear.outFeatures}`, { key: name });
+    }
+    this.linears.set(name, linear);
+    return old;
+  }
+
+  // ---- variables ------------------------------------------------------------------
+
+  /** Embedding and norm weights by HF name (the variables the model owns outside its linears). */
+  namedParameters(): Map<string, tf.Variable> {
+    return new Map(this.params);
+  }
+
+  /** Every variable (embedding, norms, and what the linears own), without duplicates. */
+  variables(): tf.Variable[] {
+    const seen = new Set<tf.Variable>(this.params.values());
+    for (const l of this.linears.values()) for (const v of l.variables?.() ?? []) seen.add(v);
+    return [...seen];
+  }
+
+  /** Variables with `trainable === true` (freeze one by setting `v.trainable = false`). */
+  trainableVariables(): tf.Variable[] {
+    return this.variables().filter((v) => v.trainable);
+  }
+
+  /**
+   * Weights as host arrays keyed by HF names, as a checkpoint stores them
+   * (linears through their dense form; the tied head omitted).
+   */
+  weightsToHost(): Map<string, HostTensor> {
+    const out = new Map<string, HostTensor>();
+    for (const [name, v] of this.params) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync()) });
+    for (const [name, l] of this.linears) {
+      if (name === "lm_head" && this.config.tieWordEmbeddings) continue;
+      if (!l.dense) throw new TslmError(`linear '${name}' has no dense form to save; merge or dequantize it first`, { key: name });
+      const d = tf.tidy(() => l.dense!());
+      out.set(`${name}.weight`, { shape: d.weight.shape.slice(), data: Float32Array.from(d.weight.dataSync()) });
+      if (d.bias) out.set(`${name}.bias`, { shape: d.bias.shape.slice(), data: Float32Array.from(d.bias.dataSync()) });
+      releaseDense(d);
+    }
+    return out;
+  }
+
+  // ---- forward --------------------------------------------------------------------
+
+  /** A fresh KV cache sized for this model. */
+  createCache(): KVCache {
+    return new KVCache(this.config.numHiddenLayers);
+  }
+
+  /**
+   * Final hidden states `[B, T, D]` (after the last RMSNorm) for `inputIds`
+   * `[B, T]` int32. With a cache, positions continue from `cache.length`.
+   */
+  hidden(inputIds: Ids, options: ForwardOptions = {}): tf.Tensor3D {
+    this.checkAlive();
+    const cfg = this.config;
+    const cache = options.cache;
+    const offset = cache?.length ?? 0;
+    const out = tf.tidy(() => {
+      const ids = toIds(inputIds);
+      const [B, T] = ids.shape;
+      const H = cfg.numAttentionHeads, KV = cfg.numKeyValueHeads, hd = cfg.headDim;
+      const rep = H / KV;
+      const Tk = offset + T;
+      const { cos, sin } = this.rope.tables(offset, T); // [T, hd]
+      const needMask = T > 1 || (cfg.slidingWindow !== null && Tk > cfg.slidingWindow);
+      const mask = needMask ? causalMask({ T, Tk, offset, repeat: rep, window: cfg.slidingWindow }) : null; // [rep*T, Tk]
+      const scale = 1 / Math.sqrt(hd);
+      let h: tf.Tensor = embeddingLookup(this.params.get("model.embed_tokens.weight") as tf.Tensor2D, ids); // [B, T, D]
+      for (let l = 0; l < cfg.numHiddenLayers; l++) {
+        const p = `model.layers.${l}`;
+        const a = rmsNorm(h, this.params.get(`${p}.input_layernorm.weight`) as tf.Tensor1D, cfg.rmsNormEps);
+        const heads = (x: tf.Tensor, n: number) => tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, hd]
+        let q = applyRotary(heads(this.linears.get(`${p}.self_attn.q_proj`)!.apply(a), H), cos, sin);
+        let k = applyRotary(heads(this.linears.get(`${p}.self_attn.k_proj`)!.apply(a), KV), cos, sin);
+        let v = heads(this.linears.get(`${p}.self_attn.v_proj`)!.apply(a), KV);
+        if (cache) ({ k, v } = cache.append(l, k, v)); // [B, KV, Tk, hd]
+        // Grouped-query attention without copying K/V: the rep query heads of
+        // each KV head are stacked along the row axis.
+        q = tf.reshape(tf.mul(q, scale), [B, KV, rep * T, hd]) as tf.Tensor4D; // [B, KV, rep*T, hd]
+        let scores: tf.Tensor = tf.matMul(q, k, false, true); // [B, KV, rep*T, Tk]
+        if (mask) scores = tf.add(scores, mask);
+        const probs = tf.softmax(scores); // [B, KV, rep*T, Tk]
+        let o: tf.Tensor = tf.matMul(probs, v); // [B, KV, rep*T, hd]
+        o = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]); // [B, T, H*hd]
+        h = tf.add(h, this.linears.get(`${p}.self_attn.o_proj`)!.apply(o));
+        const m = rmsNorm(h, this.params.get(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, cfg.rmsNormEps);
+        const gate = this.linears.get(`${p}.mlp.gate_proj`)!.apply(m); // [B, T, I]
+        const up = this.linears.get(`${p}.mlp.up_proj`)!.apply(m);
+        const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up); // SwiGLU: silu(gate) * up
+        h = tf.add(h, this.linears.get(`${p}.mlp.down_proj`)!.apply(act));
+      }
+      return rmsNorm(h, this.params.get("model.norm.weight") as tf.Tensor1D, cfg.rmsNormEps) as tf.Tensor3D;
+    });
+    if (cache) cache.length = offset + (out.shape[1] as number);
+    return out;
+  }
+
+  /** Logits `[B, T, V]` (or `[B, 1, V]` with `lastOnly`) for `inputIds` `[B, T]` int32. */
+  forward(inputIds: Ids, options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      let h = this.hidden(inputIds, options);
+      if (options.lastOnly) {
+        const [B, T, D] = h.shape;
+        h = tf.slice(h, [0, T - 1, 0], [B, 1, D]);
+      }
+      return this.linears.get("lm_head")!.apply(h) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Per-position log-probability of the target tokens `[B, T']` (0 where the
+   * label is IGNORE_INDEX); T' = T - 1 unless `shifted`. Differentiable.
+   */
+  tokenLogProbs(inputIds: Ids, labels: Ids, options: LossOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { nll, weights, shape } = this.nllAndWeights(inputIds, labels, options);
+      return tf.reshape(tf.mul(tf.neg(nll), weights), shape) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Token-averaged cross-entropy over labels != IGNORE_INDEX (0 when there are
+   * none). Labels follow Hugging Face's convention (aligned with the inputs,
+   * shifted inside) unless `options.shifted`.
+   */
+  loss(inputIds: Ids, labels: Ids, options: LossOptions = {}): tf.Scalar {
+    return tf.tidy(() => {
+      const { nll, weights } = this.nllAndWeights(inputIds, labels, options);
+      const total = tf.sum(tf.mul(nll, weights));
+      return tf.div(total, tf.maximum(tf.sum(weights), 1)) as tf.Scalar;
+    });
+  }
+
+  private nllAndWeights(inputIds: Ids, labels: Ids, options: LossOptions): { nll: tf.Tensor1D; weights: tf.Tensor1D; shape: [number, number] } {
+    const ids = toIds(inputIds);
+    let lab = toIds(labels);
+    const [B, T] = ids.shape;
+    if (lab.shape[0] !== B || lab.shape[1] !== T) {
+      throw new TslmError(`labels shape ${JSON.stringify(lab.shape)} differs from inputIds shape ${JSON.stringify(ids.shape)}`);
+    }
+    let h = this.hidden(ids); // [B, T, D]
+    let Tp = T;
+    if (!options.shifted) {
+      Tp = T - 1;
+      h = tf.slice(h, [0, 0, 0], [B, Tp, h.shape[2]]);
+      lab = tf.slice(lab, [0, 1], [B, Tp]);
+    }
+    const V = this.config.vocabSize;
+    const logits = tf.reshape(this.linears.get("lm_head")!.apply(h), [B * Tp, V]) as tf.Tensor2D; // [N, V]
+    const flat = tf.reshape(lab, [B * Tp]) as tf.Tensor1D;
+    const valid = tf.notEqual(flat, IGNORE_INDEX);
+    const safe = tf.where(valid, flat, tf.zerosLike(flat)) as tf.Tensor1D;
+    return { nll: nllRows(logits, safe), weights: tf.cast(valid, "float32") as tf.Tensor1D, shape: [B, Tp] };
+  }
+
+  // ---- lifetime ---------------------------------------------------------------------
+
+  private checkAlive(): void {
+    if (this.disposed) throw new TslmError("this model has been disposed");
+  }
+
+  /** Frees every tensor the model owns (its linears included). */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const l of this.linears.values()) l.dispose?.();
+    for (const v of this.params.values()) v.dispose();
+    this.linears.clear();
+    this.params.clear();
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Building blocks of the decoder that TF.js lacks or computes badly:
+ * RMSNorm, an embedding lookup and a cross-entropy with explicit gradients.
+ *
+ * The embedding and cross-entropy carry their own gradients (tf.customGrad)
+ * so that training works on every backend: TF.js's gather gradient needs an
+ * `UnsortedSegmentSum` kernel that the wasm backend does not have, and a
+ * fused `softmax - onehot` gradient is cheaper than differentiating
+ * logSoftmax + gather.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/** tf.customGrad's parameter type (not exported by name from tfjs-core). */
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * RMSNorm (Zhang & Sennrich 2019) as LLaMA uses it:
+ * `weight * x / sqrt(mean(x^2) + eps)`, over the last axis.
+ */
+export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const variance = tf.mean(tf.square(x), -1, true); // [..., 1]
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), weight);
+  });
+}
+
+/**
+ * Rows of `table` `[V, D]` at `ids` `[B, T]` -> `[B, T, D]`. The gradient
+ * scatters back with scatterND (duplicate ids are summed).
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
+  const [B, T] = ids.shape;
+  const [V, D] = table.shape;
+  // ids are an input (not a closure) so the tape keeps them alive for the backward pass.
+  const f = tf.customGrad(((t: tf.Tensor, idx: tf.Tensor, save: tf.GradSaveFunc) => {
+    const flat = tf.reshape(idx, [B * T]);
+    save([idx]);
+    const value = tf.reshape(tf.gather(t, flat), [B, T, D]); // [B, T, D]
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const rows = tf.reshape(saved[0], [B * T, 1]); // [N, 1]
+      return [tf.scatterND(rows, tf.reshape(dy, [B * T, D]), [V, D]), tf.zerosLike(saved[0])];
+    };
+    return { value, gradFunc };
+  }) as unknown as CustomGradFn);
+  return f(table, ids) as tf.Tensor3D;
+}
+
+/**
+ * Per-row negative log-likelihood of `labels` under `logits` `[N, V]` -> `[N]`.
+ * `labels` `[N]` int32 must be valid ids (mask ignored rows outside).
+ * Gradient: `(softmax(logits) - onehot(labels)) * dy`.
+ */
+export function nllRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  const [N, V] = logits.shape;
+  const f = tf.customGrad(((x: tf.Tensor, lab: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = x as tf.Tensor2D;
+    const lse = tf.logSumExp(x2, 1); // [N]
+    const rowStart = tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32"));
+    const picked = tf.gather(tf.reshape(x2, [N * V]), tf.add(rowStart, lab)); // [N]
+    save([x2, lse, lab]);
+    const value = tf.sub(lse, picked);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, l, lb] = saved;
+      const probs = tf.exp(tf.sub(xs, tf.reshape(l, [N, 1]))); // softmax [N, V]
+      const onehot = tf.oneHot(lb as tf.Tensor1D, V, 1, 0, "float32");
+      return [tf.mul(tf.sub(probs, onehot), tf.reshape(dy, [N, 1])), tf.zerosLike(lb)];
+    };
+    return { value, gradFunc };
+  }) as unknown as CustomGradFn);
+  return f(logits, labels) as tf.Tensor1D;
+}
+
+/** Additive causal mask for the attention scores, as a host array. */
+export interface MaskSpec {
+  /** Query rows T (positions offset .. offset + T - 1). */
+  T: number;
+  /** Key columns Tk (positions 0 .. Tk - 1). */
+  Tk: number;
+  offset: number;
+  /** Repeat the T rows this many times (grouped-query layout). */
+  repeat: number;
+  /** Sliding window in tokens, or null for full causal attention. */
+  window: number | null;
+}
+
+/** Large negative instead of -Infinity: exp underflows to exactly 0 either way, and gradients stay finite. */
+export const MASKED = -1e9;
+
+/** Builds `[repeat * T, Tk]` with 0 where query i may see key j, MASKED elsewhere. */
+export function causalMask(spec: MaskSpec): tf.Tensor2D {
+  const { T, Tk, offset, repeat, window } = spec;
+  const m = new Float32Array(repeat * T * Tk);
+  for (let i = 0; i < T; i++) {
+    const q = offset + i;
+    for (let j = 0; j < Tk; j++) {
+      const visible = j <= q && (window === null || q - j < window);
+      if (!visible) for (let r = 0; r < repeat; r++) m[(r * T + i) * Tk + j] = MASKED;
+    }
+  }
+  return tf.tensor2d(m, [repeat * T, Tk]);
+}

@@ -1,0 +1,123 @@
+/**
+ * Rotary position embedding (Su et al. 2021, RoFormer) in Hugging Face's
+ * "rotate_half" convention: dimension i pairs with i + headDim/2, and
+ * `cos`/`sin` tables are `[T, headDim]` (the half-width frequencies
+ * repeated twice). Inverse frequencies follow transformers'
+ * modeling_rope_utils.py for the default, linear, dynamic-NTK and llama3
+ * types. Tables are computed in double precision and rounded to float32.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { LlamaConfig } from "../formats/hf-config.js";
+
+/** Inverse frequencies `[headDim / 2]` for a config, before any sequence-length dependence. */
+export function inverseFrequencies(cfg: LlamaConfig, base = cfg.ropeTheta): Float64Array {
+  const dim = cfg.headDim;
+  const half = dim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / base ** ((2 * i) / dim);
+  const s = cfg.ropeScaling;
+  if (!s) return inv;
+  if (s.type === "linear") {
+    for (let i = 0; i < half; i++) inv[i] /= s.factor;
+  } else if (s.type === "llama3") {
+    // Llama 3.1: long wavelengths are interpolated by `factor`, short ones kept,
+    // the band between blended linearly in 1/wavelength.
+    const old = s.originalMaxPositionEmbeddings!;
+    const low = s.lowFreqFactor ?? 1;
+    const high = s.highFreqFactor ?? 4;
+    const lowWavelen = old / low;
+    const highWavelen = old / high;
+    for (let i = 0; i < half; i++) {
+      const wavelen = (2 * Math.PI) / inv[i];
+      if (wavelen < highWavelen) continue;
+      if (wavelen > lowWavelen) {
+        inv[i] /= s.factor;
+      } else {
+        const smooth = (old / wavelen - low) / (high - low);
+        inv[i] = (1 - smooth) * (inv[i] / s.factor) + smooth * inv[i];
+      }
+    }
+  }
+  return inv;
+}
+
+/** The llama3 per-frequency divisors (what GGUF stores as `rope_freqs.weight`). */
+export function ropeFrequencyFactors(cfg: LlamaConfig): Float32Array {
+  const plain = inverseFrequencies({ ...cfg, ropeScaling: null });
+  const scaled = inverseFrequencies(cfg);
+  return Float32Array.from(plain, (p, i) => p / scaled[i]);
+}
+
+/**
+ * Caches cos/sin tables for positions and hands out `[T, headDim]` slices.
+ * Dynamic NTK recomputes the base when a sequence passes
+ * `maxPositionEmbeddings`, for the positions of that call (as transformers
+ * does: earlier cached keys keep their rotation).
+ */
+export class RotaryTables {
+  private cos = new Float32Array(0);
+  private sin = new Float32Array(0);
+  private length = 0;
+  private readonly inv: Float64Array;
+
+  constructor(private readonly cfg: LlamaConfig) {
+    this.inv = inverseFrequencies(cfg);
+  }
+
+  private fill(inv: Float64Array, from: number, to: number, cos: Float32Array, sin: Float32Array, rowOffset: number): void {
+    const dim = this.cfg.headDim;
+    const half = dim / 2;
+    for (let p = from; p < to; p++) {
+      const row = (p - rowOffset) * dim;
+      for (let i = 0; i < half; i++) {
+        const a = p * inv[i];
+        const c = Math.cos(a), s = Math.sin(a);
+        cos[row + i] = c; cos[row + i + half] = c;
+        sin[row + i] = s; sin[row + i + half] = s;
+      }
+    }
+  }
+
+  private ensure(length: number): void {
+    if (length <= this.length) return;
+    const n = Math.max(length, Math.min(2 * this.length, this.cfg.maxPositionEmbeddings), 64);
+    const dim = this.cfg.headDim;
+    const cos = new Float32Array(n * dim), sin = new Float32Array(n * dim);
+    cos.set(this.cos); sin.set(this.sin);
+    this.fill(this.inv, this.length, n, cos, sin, 0);
+    this.cos = cos; this.sin = sin; this.length = n;
+  }
+
+  /** cos and sin `[T, headDim]` for positions offset .. offset + T - 1 (new tensors). */
+  tables(offset: number, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+    const dim = this.cfg.headDim;
+    const s = this.cfg.ropeScaling;
+    const total = offset + T;
+    if (s?.type === "dynamic" && total > this.cfg.maxPositionEmbeddings) {
+      const maxPos = this.cfg.maxPositionEmbeddings;
+      const base = this.cfg.ropeTheta * ((s.factor * total) / maxPos - (s.factor - 1)) ** (dim / (dim - 2));
+      const inv = inverseFrequencies({ ...this.cfg, ropeScaling: null }, base);
+      const cos = new Float32Array(T * dim), sin = new Float32Array(T * dim);
+      this.fill(inv, offset, total, cos, sin, offset);
+      return { cos: tf.tensor2d(cos, [T, dim]), sin: tf.tensor2d(sin, [T, dim]) };
+    }
+    this.ensure(total);
+    return {
+      cos: tf.tensor2d(this.cos.subarray(offset * dim, total * dim), [T, dim]),
+      sin: tf.tensor2d(this.sin.subarray(offset * dim, total * dim), [T, dim]),
+    };
+  }
+}
+
+/**
+ * Applies the rotation to x `[B, H, T, headDim]` with cos/sin `[T, headDim]`:
+ * `x * cos + rotate_half(x) * sin`, rotate_half(x) = concat(-x2, x1).
+ */
+export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const half = x.shape[3] / 2;
+    const [x1, x2] = tf.split(x, [half, half], 3); // [B, H, T, hd/2] each
+    const rotated = tf.concat([tf.neg(x2), x1], 3); // [B, H, T, hd]
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * Loads the compiled addon (native/build/Release/tslm_native.node) and types
+ * its exports. Every kernel is synchronous and addresses tensors by byte
+ * offset into the wasm heap passed as the first argument.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { packageInfo } from "../../util/package.js";
+
+type Heap = ArrayBuffer;
+
+/** The raw functions exported by the addon (see native/src/addon.cc). */
+export interface NativeAddon {
+  info(): { library: string; threads: number; bf16: boolean };
+  setThreads(n: number): void;
+  matmul(heap: Heap, a: number, b: number, c: number, batchDims: Int32Array, m: number, n: number, k: number,
+    transposeA: boolean, transposeB: boolean, bf16: boolean): void;
+  segmentSum(heap: Heap, x: number, ids: number, out: number, n: number, inner: number, numSegments: number): void;
+  adamw(heap: Heap, p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, step: number): void;
+  dequantize(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: number, scales: number,
+    out: number): void;
+  dequantMatMul(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: number, scales: number,
+    x: number, out: number, t: number, transposeW: boolean, bf16: boolean): void;
+  binary(heap: Heap, op: number, a: number, b: number, out: number, shapes: Int32Array): void;
+  unary(heap: Heap, op: number, x: number, out: number, n: number, alpha: number): void;
+  softmax(heap: Heap, x: number, out: number, rows: number, cols: number): void;
+}
+
+export type LoadResult = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+let loaded: LoadResult | undefined;
+
+/** Path of the addon binary inside the package. */
+export function addonPath(): string {
+  return join(packageInfo().root, "native", "build", "Release", "tslm_native.node");
+}
+
+/** Loads the addon once; later calls return the same result (success or the reason it failed). */
+export function loadAddon(): LoadResult {
+  if (loaded) return loaded;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    const errFile = join(packageInfo().root, "native", "build", "build-error.txt");
+    const why = existsSync(errFile) ? readFileSync(errFile, "utf8").split("\n")[0] : "run `npm run build:native`";
+    loaded = { ok: false, reason: `the native addon is not built (${why})` };
+    return loaded;
+  }
+  if (process.arch === "x64" && !cpuHasAvx2()) {
+    loaded = { ok: false, reason: "this CPU lacks AVX2/FMA, which the native kernels are compiled for" };
+    return loaded;
+  }
+  // The OpenMP runtime reads its settings when the addon is loaded: a passive
+  // wait policy stops idle worker threads from spinning against the
+  // JavaScript thread on small machines (measured: spinning halves speed).
+  process.env.OMP_WAIT_POLICY ??= "PASSIVE";
+  if (process.env.TSLM_THREADS) process.env.OMP_NUM_THREADS = process.env.TSLM_THREADS;
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon.info();
+    loaded = { ok: true, addon, path };
+  } catch (e) {
+    loaded = { ok: false, reason: `the native addon failed to load: ${(e as Error).message.split("\n")[0]}` };
+  }
+  return loaded;
+}
+
+function cpuHasAvx2(): boolean {
+  try {
+    const flags = readFileSync("/proc/cpuinfo", "utf8");
+    return /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
+  } catch {
+    return true; // no /proc (not Linux): let the load itself decide
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The native implementations behind `fusedKernels()` (lib/tensor/fused.ts):
+ * in-place AdamW, dequantization and the dequantize-matmul of quantized
+ * linear layers (differentiable in x, for QLoRA). Each declines (returns
+ * false / undefined) when it cannot run, so callers take their TF.js path.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { AdamWStep, FusedKernels, PackedWeight } from "../fused.js";
+import { native } from "./state.js";
+import { heap, offset, sizeOf, type WasmBackend } from "./wasm.js";
+
+export const DEQUANTIZE = "TslmDequantize";
+export const DEQUANT_MATMUL = "TslmDequantMatMul";
+const KIND = { int8: 0, int4: 1, nf4: 2 } as const;
+
+interface DequantAttrs {
+  kind: PackedWeight["kind"];
+  rows: number;
+  cols: number;
+  blockSize: number;
+  /** DequantMatMul only: x @ W instead of x @ W^T (the gradient's product). */
+  transposeW?: boolean;
+}
+
+function wasmBackend(): WasmBackend | undefined {
+  return tf.getBackend() === "wasm" ? (tf.backend() as unknown as WasmBackend) : undefined;
+}
+
+/** Gives a variable data of its own (refCount 1) so an in-place update cannot leak into tensors sharing it. */
+function ownData(backend: WasmBackend, v: tf.Variable): void {
+  if (backend.refCount(v.dataId) <= 1) return;
+  tf.tidy(() => {
+    v.assign(tf.add(v, tf.scalar(0)));
+  });
+}
+
+function adamw(param: tf.Variable, grad: tf.Tensor, m: tf.Variable, v: tf.Variable, h: AdamWStep): boolean {
+  const backend = wasmBackend();
+  if (!backend) return false;
+  const n = param.size;
+  if ([param, grad, m, v].some((t) => t.dtype !== "float32" || t.size !== n || t.isDisposed)) return false;
+  if (n === 0) return true;
+  for (const x of [param, m, v]) ownData(backend, x);
+  native().addon.adamw(heap(backend), offset(backend, param), offset(backend, grad), offset(backend, m), offset(backend, v),
+    n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step);
+  return true;
+}
+
+function packedArgs(backend: WasmBackend, inputs: { packed: tf.TensorInfo; scales: tf.TensorInfo }, a: DequantAttrs) {
+  return [KIND[a.kind], a.rows, a.cols, a.blockSize, offset(backend, inputs.packed), offset(backend, inputs.scales)] as const;
+}
+
+interface KernelArgs {
+  inputs: { x?: tf.TensorInfo; packed: tf.TensorInfo; scales: tf.TensorInfo };
+  backend: WasmBackend;
+  attrs: DequantAttrs;
+}
+
+function dequantizeKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const out = backend.makeOutput([attrs.rows, attrs.cols], "float32");
+  if (attrs.rows * attrs.cols === 0) return out;
+  const [kind, rows, cols, bs, w, s] = packedArgs(backend, inputs, attrs);
+  native().addon.dequantize(heap(backend), kind, rows, cols, bs, w, s, offset(backend, out));
+  return out;
+}
+
+function dequantMatMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const x = inputs.x!;
+  const t = x.shape[0];
+  const outCols = attrs.transposeW ? attrs.cols : attrs.rows;
+  const out = backend.makeOutput([t, outCols], "float32");
+  if (t * outCols === 0) return out;
+  const [kind, rows, cols, bs, w, s] = packedArgs(backend, inputs, attrs);
+  const st = native();
+  st.addon.dequantMatMul(heap(backend), kind, rows, cols, bs, w, s, offset(backend, x), offset(backend, out), t, !!attrs.transposeW, st.bf16);
+  return out;
+}
+
+/** Kernel and gradient configs for the custom ops; registered while native is enabled. */
+export function fusedKernelConfigs(): { kernels: tf.KernelConfig[]; gradients: tf.GradConfig[] } {
+  return {
+    kernels: [
+      { kernelName: DEQUANTIZE, backendName: "wasm", kernelFunc: dequantizeKernel as unknown as tf.KernelFunc },
+      { kernelName: DEQUANT_MATMUL, backendName: "wasm", kernelFunc: dequantMatMulKernel as unknown as tf.KernelFunc },
+    ],
+    gradients: [
+      {
+        kernelName: DEQUANT_MATMUL,
+        inputsToSave: ["packed", "scales"],
+        gradFunc: (dy, saved, attrs) => {
+          const [packed, scales] = saved;
+          const a = attrs as unknown as DequantAttrs;
+          return {
+            x: () => tf.engine().runKernel(DEQUANT_MATMUL, { x: dy as tf.Tensor, packed, scales }, { ...a, transposeW: !a.transposeW } as never) as tf.Tensor,
+          };
+        },
+      },
+    ],
+  };
+}
+
+function checkPacked(w: PackedWeight): boolean {
+  if (w.packed.dtype !== "int32" || w.scales.dtype !== "float32") return false;
+  const elems = w.rows * w.cols;
+  if (w.kind === "int8") return w.packed.size >= Math.ceil(elems / 4) && w.scales.size >= w.rows;
+  if (w.blockSize <= 0 || w.cols % w.blockSize !== 0) return false;
+  return w.packed.size >= Math.ceil(elems / 8) && w.scales.size >= elems / w.blockSize;
+}
+
+function attrsOf(w: PackedWeight): DequantAttrs {
+  return { kind: w.kind, rows: w.rows, cols: w.cols, blockSize: w.kind === "int8" ? w.cols : w.blockSize };
+}
+
+function dequantize(w: PackedWeight): tf.Tensor2D | undefined {
+  if (!wasmBackend() || !checkPacked(w)) return undefined;
+  return tf.engine().runKernel(DEQUANTIZE, { packed: w.packed, scales: w.scales }, attrsOf(w) as never) as tf.Tensor2D;
+}
+
+function dequantMatMul(x: tf.Tensor, w: PackedWeight): tf.Tensor | undefined {
+  if (!wasmBackend() || !checkPacked(w) || x.dtype !== "float32" || x.rank < 1 || x.shape[x.rank - 1] !== w.cols) return undefined;
+  const lead = x.shape.slice(0, -1);
+  if (sizeOf(lead) === 0) return tf.zeros([...lead, w.rows]);
+  return tf.tidy(() => {
+    const x2 = tf.reshape(x, [-1, w.cols]); // [T, cols]
+    const y = tf.engine().runKernel(DEQUANT_MATMUL, { x: x2, packed: w.packed, scales: w.scales }, attrsOf(w) as never) as tf.Tensor; // [T, rows]
+    return tf.reshape(y, [...lead, w.rows]);
+  });
+}
+
+/** The fused kernels this backend provides. */
+export function nativeFusedKernels(): FusedKernels {
+  return { adamw, dequantize, dequantMatMul };
+}
