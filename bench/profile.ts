@@ -52,6 +52,8 @@ const gflops = (tps * flopsPerToken(llamaConfig(config), seq)) / 1e9;
 if (!json) {
   console.log(`config ${config.name} ${mode} on ${backend}: step ${stepMs.toFixed(1)} ms, ${tps.toFixed(0)} tok/s, ${gflops.toFixed(1)} GFLOP/s`);
   console.log(`kernels ${kernelMs.toFixed(1)} ms, other (JS dispatch, tape) ${(stepMs - kernelMs).toFixed(1)} ms`);
+  const heapBytes = tf.getBackend() === "wasm" ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length : 0;
+  console.log(`tensors ${tf.memory().numTensors}, ${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB live, wasm heap ${(heapBytes / 2 ** 20).toFixed(0)} MiB`);
   for (const r of rows.slice(0, 25)) console.log(`${r.name.padEnd(22)} ${r.ms.toFixed(1).padStart(8)} ms ${(100 * r.ms / stepMs).toFixed(1).padStart(5)}%  ${r.calls} calls`);
 }
 trainer.dispose();

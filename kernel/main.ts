@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 import type * as Converter from "tslab/dist/converter.js";
 import { packageInfo } from "../lib/util/package.js";
 import { setDisplaySink } from "../lib/display/sink.js";
@@ -47,7 +48,8 @@ export function parseArgs(argv: readonly string[]): KernelArgs {
 async function run(args: KernelArgs): Promise<void> {
   const t0 = performance.now();
   const debug = process.env.TSLM_KERNEL_DEBUG === "1";
-  const mark = (what: string) => debug && process.stderr.write(`tslm kernel: ${what} at ${Math.round(performance.now() - t0)} ms\n`);
+  const stderr = process.stderr.write.bind(process.stderr); // before streams are captured
+  const mark = (what: string) => debug && stderr(`tslm kernel: ${what} at ${Math.round(performance.now() - t0)} ms\n`);
   const connection = JSON.parse(readFileSync(args.connectionFile, "utf8")) as ConnectionInfo;
   const pkg = packageInfo();
   const cwd = process.cwd();
@@ -69,7 +71,8 @@ async function run(args: KernelArgs): Promise<void> {
   const server = await startServer({
     connection,
     executor: executorReady,
-    toBundle: (v) => toBundle(v),
+    // A cell's last value shows as a REPL prints it (strings quoted); display(x) shows strings as they are.
+    toBundle: (v) => (typeof v === "string" ? Promise.resolve({ "text/plain": inspect(v) }) : toBundle(v)),
     isComplete: (code) => conv.isCompleteCode(code),
     printQuickInfo,
     captureStreams,

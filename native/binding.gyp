@@ -8,7 +8,10 @@
         "src/optim.cc",
         "src/quant.cc",
         "src/segment.cc",
-        "src/elementwise.cc"
+        "src/elementwise.cc",
+        "src/layout.cc",
+        "src/fused_ops.cc",
+        "src/pool.cc"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

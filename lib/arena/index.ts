@@ -9,3 +9,47 @@ export { ArenaConfigSchema, type ArenaConfig, type ArenaConfigInput } from "./to
 export { createOpenAIContestant, createAnswersFileContestant, createLocalContestant, readAnswersFile, type Contestant, type GenerateRequest, type GenerateResult, type GenerationParams } from "./contestants/index.js";
 export { createLLMJudge, createReferenceJudge, createHumanJudge, parseVerdict, type Judge, type JudgeInput, type JudgeResult, type HumanJudge, type HumanVote, type Ballot, JudgeError } from "./judges/index.js";
 export { exactMatch, normalizedMatch, numericMatch, regexMatch, containsMatch, rougeL, bleu } from "./judges/metrics.js";
+// Ratings, analysis, plots and reports.
+export {
+  rateBattles,
+  ratingRows,
+  Leaderboard,
+  ratingsTable,
+  bootstrapTable,
+  ratingHistory,
+  readBattleLog,
+  parseBattleLog,
+  simulateBattles,
+  ladder,
+  preprocessBattles,
+  toBattleArrays,
+  fitBradleyTerry,
+  onlineElo,
+  bootstrapBT,
+  bootstrapElo,
+  summarizeSamples,
+  rankUpperBound,
+  MultinomialSampler,
+  RatingOptionsSchema,
+  resolveRatingOptions,
+  type RatingResult,
+  type RatingRow,
+  type RatingOptions,
+  type RatingOptionsInput,
+  type OutcomeCounts,
+  type BattleArrays,
+} from "./ratings/index.js";
+export { winFractionMatrix, battleCountMatrix, predictedWinRateMatrix, averageWinRate, outcomeCounts, positionBias, orderConsistency, judgeAgreement, humanAgreement, wilsonInterval } from "./analysis/index.js";
+export {
+  leaderboardChart,
+  averageWinRateChart,
+  battlesPerModelChart,
+  outcomeCountsChart,
+  winFractionHeatmap,
+  battleCountHeatmap,
+  predictedWinRateHeatmap,
+  ratingHistoryChart,
+  bootstrapChart,
+  positionBiasChart,
+} from "./plots/index.js";
+export { analyzeRun, buildReport, writeReport, type RunAnalysis, type ReportOptions } from "./report/index.js";

@@ -6,8 +6,9 @@
  * const again = await runTournament("arena.yaml", { resume: true });  // after a crash: continues, repeats nothing
  * run.battles[0]  // { model_a, model_b, winner, prompt_id, judge, index, ... }
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
 import { ConfigError } from "../util/errors.js";
 import { parseYamlText, resolveConfig } from "../util/config.js";
@@ -21,12 +22,12 @@ import type { PlayedBattle } from "./tournament/spec.js";
 import { loadSuite, selectPrompts, suiteSearchPath } from "./suites/load.js";
 import { createContestant } from "./contestants/create.js";
 import type { Contestant } from "./contestants/types.js";
-import { mergeParams } from "./contestants/params.js";
+import { mergeParams, type GenerationParams } from "./contestants/params.js";
 import { defaultHttpDeps, type HttpDeps } from "./contestants/http.js";
 import { JudgeConfigSchema, type JudgeConfig } from "./judges/config.js";
 import { createJudgePlan } from "./judges/create.js";
 import { isEnsemble, type Judge, type JudgePlan } from "./judges/types.js";
-import { RunStore } from "./store/run-store.js";
+import { RunStore, readRunMeta } from "./store/run-store.js";
 import { ContentCache } from "./store/cache.js";
 import { contentHash } from "./store/hash.js";
 import { loadRun, type LoadedRun } from "./store/load.js";
@@ -38,7 +39,7 @@ export interface RunOptions {
   baseDir?: string;
   /** The run folder; default `OUT/NAME` from the config. */
   dir?: string;
-  /** Continue the run in the folder (required when it exists; refused when its config differs). */
+  /** Continue the run in the folder if it holds one (refused when its config differs); start it if not. Without it, an existing run folder is an error. */
   resume?: boolean;
   /** With resume: call again for answers and verdicts that failed before. */
   retryErrors?: boolean;
@@ -84,6 +85,35 @@ interface Prepared {
   config: ArenaConfig;
   baseDir: string;
   configText?: string;
+  /** The judge as written: suite judge defaults go under it. */
+  rawJudge?: Record<string, unknown>;
+  file?: string;
+  lineOf?: (key: string) => number | undefined;
+}
+
+/**
+ * The run's judge laid over the suite's judge defaults (when of the same
+ * type; a run judge without `type` takes the suite's, else "llm"), or the
+ * suite's alone. Errors name the run config's file, line and `judge.` key.
+ */
+function judgeWithSuiteDefaults(
+  raw: Record<string, unknown> | undefined,
+  suite: SuiteInfo,
+  where: { file?: string; lineOf?: (key: string) => number | undefined },
+): JudgeConfig | undefined {
+  const base = suite.judge;
+  if (!raw && !base) return undefined;
+  const run = raw && raw.type === undefined ? { ...raw, type: base?.type ?? "llm" } : raw;
+  const merged = run && base && run.type === base.type ? { ...base, ...run } : (run ?? base);
+  try {
+    return resolveConfig(JudgeConfigSchema, merged, { prefix: "judge", file: where.file, lineOf: (k) => where.lineOf?.(`judge.${k}`) });
+  } catch (e) {
+    if (raw) throw e;
+    throw new ConfigError(
+      `the config has no 'judge' and suite '${suite.name}' only declares judge defaults (${(e as Error).message}); add a judge, e.g. judge: {base_url: http://127.0.0.1:8000/v1, model: NAME}`,
+      { key: "judge" },
+    );
+  }
 }
 
 function prepare(config: ArenaConfigInput | string, opts: RunOptions): Prepared {
@@ -96,9 +126,10 @@ function prepare(config: ArenaConfigInput | string, opts: RunOptions): Prepared 
     }
     const { value, lineOf } = parseYamlText(text, config);
     const resolved = resolveConfig(ArenaConfigSchema, value, { file: config, lineOf });
-    return { config: resolved, baseDir: opts.baseDir ?? dirname(resolve(config)), configText: text };
+    return { config: resolved, baseDir: opts.baseDir ?? dirname(resolve(config)), configText: text, rawJudge: resolved.judge, file: config, lineOf };
   }
-  return { config: resolveConfig(ArenaConfigSchema, config), baseDir: opts.baseDir ?? process.cwd() };
+  const resolved = resolveConfig(ArenaConfigSchema, config);
+  return { config: resolved, baseDir: opts.baseDir ?? process.cwd(), rawJudge: resolved.judge };
 }
 
 /** Resolves the run folder and cache paths from `base` (contestants resolve their own). */
@@ -143,14 +174,14 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
     if (names.has(c.name)) throw new ConfigError(`two contestants are named '${c.name}'`, { key: `contestants.${i}.name` });
     names.add(c.name);
   });
-  let judgeCfg: JudgeConfig | undefined = config.judge;
-  if (!judgeCfg && suite.judge) judgeCfg = resolveConfig(JudgeConfigSchema, suite.judge, { prefix: `suite ${suite.name} judge` });
+  const judgeCfg = judgeWithSuiteDefaults(prep.rawJudge, suite, prep);
   if (!judgeCfg) throw new ConfigError(`no judge: the config has no 'judge' and suite '${suite.name}' declares no default judge`, { key: "judge" });
   const queues = new EndpointQueues();
   const scheduler = queues.scheduler.bind(queues);
   const contestants = config.contestants.map((c, i) => createContestant(c, i, { contestants: opts.contestants, deps, scheduler, baseDir: prep.baseDir }));
   const plan = createJudgePlan(judgeCfg, { judges: opts.judges, deps, scheduler });
-  const generation = mergeParams(suite.generation, config.generation);
+  const generation = (category: string) =>
+    mergeParams(suite.generation as GenerationParams, suite.category_generation?.[category] as GenerationParams | undefined, config.generation);
 
   const schedule = buildSchedule(config.schedule, contestants.map((c) => c.name), prompts.map((p) => p.id), config.seed);
   if (config.shard && !schedule.static) {
@@ -162,7 +193,7 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
     seed: config.seed,
     suite: suite.hash,
     prompts: prompts.map((p) => p.id),
-    generation,
+    generation: Object.fromEntries([...new Set(prompts.map((p) => p.category))].sort().map((c) => [c, generation(c)])),
     contestants: contestants.map((c) => ({ name: c.name, identity: c.identity, params: c.params })),
     judge: planIdentity(plan),
     schedule: config.schedule,
@@ -174,18 +205,18 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
   const contestantInfo: ContestantInfo[] = contestants.map((c) => ({ name: c.name, type: c.type, identity: c.identity }));
 
   let store: RunStore;
-  if (opts.resume) {
-    store = await RunStore.resume(dir, config.fsync);
-    const m = store.meta as RunMeta & { configParts?: Record<string, string> };
+  const resuming = (opts.resume ?? false) && existsSync(join(dir, "run.json"));
+  if (resuming) {
+    // Check before touching the journal: a refused resume leaves no trace.
+    const m = readRunMeta(dir) as RunMeta & { configParts?: Record<string, string> };
     if (m.configHash !== configHash) {
-      await store.close();
       const differ = Object.keys(configParts).filter((k) => m.configParts?.[k] !== configParts[k]);
       throw new ConfigError(`run ${dir} was made with a different config (differs in: ${differ.join(", ") || "unknown"}); start a new run instead of resuming`);
     }
     if (JSON.stringify(m.shard ?? null) !== JSON.stringify(config.shard ?? null)) {
-      await store.close();
       throw new ConfigError(`run ${dir} is shard ${JSON.stringify(m.shard ?? null)}, the config asks for ${JSON.stringify(config.shard ?? null)}`, { key: "shard" });
     }
+    store = await RunStore.resume(dir, config.fsync);
   } else {
     const meta: RunMeta & { configParts: Record<string, string> } = {
       id,
@@ -201,12 +232,14 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
       shard: config.shard,
     };
     // The config is recorded as written (relative paths kept), with every default filled in.
-    store = await RunStore.create(dir, { meta, config: prep.config, configText: prep.configText, suite, contestants: contestantInfo }, config.fsync);
+    store = await RunStore.create(dir, { meta, config: { ...prep.config, judge: judgeCfg }, configText: prep.configText, suite, contestants: contestantInfo }, config.fsync);
   }
 
   const cache = config.cache === false ? undefined : await ContentCache.open(config.cache);
   const inner = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, inner.signal]) : inner.signal;
+  // Every request in flight listens for a stop; hundreds at once are expected.
+  setMaxListeners(0, signal);
   const engine = new Engine({
     store,
     cache,
@@ -296,7 +329,7 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
   const summary: RunSummary = {
     ...final,
     dir,
-    resumed: opts.resume ?? false,
+    resumed: resuming,
     specs_per_s: seconds > 0 ? final.played / seconds : 0,
     journal,
     cache: cache ? { hits: cache.hits, misses: cache.misses } : null,

@@ -122,6 +122,8 @@ export interface SuiteInfo {
   /** Default judge and generation settings declared by the suite, if any. */
   judge?: Record<string, unknown>;
   generation?: Record<string, unknown>;
+  /** Per-category generation defaults over `generation`. */
+  category_generation?: Record<string, Record<string, unknown>>;
 }
 
 /** A battle that could not be decided (an answer or judge call failed); never rated. */

@@ -30,6 +30,7 @@ export const DataConfigSchema = z
     onlyLastAnswer: z.boolean().default(false).describe("Compute the loss only on the last answer of a conversation."),
     maxLength: z.number().int().min(8).default(512).describe("Maximum tokens per sample (LLM Studio: 512)."),
     truncation: z.enum(["left", "right"]).default("left").describe("Which end to cut when a sample is too long; left keeps the latest turn and its answer (LLM Studio)."),
+    pack: z.boolean().default(false).describe("Pretraining: concatenate text examples (EOS between them) and cut the stream into maxLength-token blocks, so no position is padding."),
     onBadRow: z.enum(["error", "skip"]).default("error").describe("A bad row stops loading with its file and line, or is skipped and listed in the load report."),
   })
   .describe("Dataset settings");

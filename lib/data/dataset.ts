@@ -97,7 +97,7 @@ export async function loadDataset(config: DataConfigInput | DataConfig, tok: Tex
     validationExamples = split.validation;
   }
   const unusable: SkippedRow[] = [];
-  const pack = opts.pack ?? false;
+  const pack = opts.pack ?? cfg.pack;
   const trainEnc = encodeAll(trainExamples, cfg, tok, pack, unusable);
   const valEnc = encodeAll(validationExamples, cfg, tok, pack, unusable);
   const rows = trainSrc.rows.length + (valSrc?.rows.length ?? 0);

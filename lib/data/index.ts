@@ -3,7 +3,7 @@ export { DataConfigSchema, DEFAULT_DATA, type DataConfig, type DataConfigInput }
 export { parseCsv, type CsvRecords } from "./csv.js";
 export { readDatasetFile, formatOf, parseJsonl, tableFromRows, sourceFromRecords, rowLabel, type SourceTable, type DatasetFormat } from "./read.js";
 export { extractExamples, detectLayout, messagesToConversation, type Example, type ChatExample, type TextExample, type Turn, type SkippedRow, type RowLocation } from "./conversations.js";
-export { encodeExample, llmStudioSegments, chatTemplateSegments, toMessages, packTokens, IGNORE_INDEX, type TextTokenizer, type ChatMessage, type Segment, type Sample } from "./encode.js";
+export { encodeExample, llmStudioSegments, chatTemplateSegments, toMessages, packTokens, type TextTokenizer, type Segment, type Sample } from "./encode.js";
 export { splitTrainValidation, type Split } from "./split.js";
 export { collate, epochOrder, batchIndices, batchesPerEpoch, nextPosition, targetCount, type Batch, type DataPosition } from "./batch.js";
 export { textTokenizer } from "./tokenizer-adapter.js";

@@ -6,7 +6,7 @@
  * Pickled PyTorch checkpoints (`pytorch_model.bin`, `*.pt`) are refused: the
  * pickle format can run arbitrary code when loaded, so tslm never opens one.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "./atomic.js";
@@ -128,6 +128,7 @@ export function writeCheckpoint(dir: string, tensors: Map<string, HostTensor>, o
     current += size;
   }
   const written: string[] = [];
+  mkdirSync(dir, { recursive: true });
   const oldShards = existsSync(dir) ? readdirSync(dir).filter((n) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(n)) : [];
   if (shards.length === 1) {
     const file = join(dir, SINGLE_FILE);

@@ -243,8 +243,8 @@ export function configToHf(cfg: LlamaConfig): Record<string, unknown> {
     pad_token_id: cfg.padTokenId,
     initializer_range: 0.02,
     use_cache: true,
-    torch_dtype: cfg.torchDtype ?? "float32",
   };
+  if (cfg.torchDtype !== null) out.torch_dtype = cfg.torchDtype;
   if (cfg.modelType === "llama") {
     out.attention_bias = cfg.attentionBias;
     out.mlp_bias = cfg.mlpBias;

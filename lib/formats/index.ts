@@ -7,3 +7,9 @@ export {
 export { readCheckpoint, writeCheckpoint, checkpointFiles, checkpointSummary, pickleRefusal, type WriteCheckpointOptions } from "./checkpoint.js";
 export { writeFileAtomic, writeJsonAtomic, writeTextAtomic } from "./atomic.js";
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from "./dtype.js";
+export * from "./gguf-constants.js";
+export { GgufWriter, GgufWriterError, type GgufValue, type WriterState } from "./gguf-writer.js";
+export { readGguf, readGgufTensor, ggufValue, type GgufFile, type GgufTensorInfo, type GgufMetadataValue } from "./gguf-reader.js";
+export { encodeGgml, decodeGgml, ggmlByteLength } from "./gguf-quant.js";
+export { ggufVocabFromHf, placeholderVocab, type GgufVocab } from "./gguf-vocab.js";
+export { inspectPath, formatInspection, type Inspection, type TensorSummary } from "./inspect.js";

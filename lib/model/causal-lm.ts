@@ -10,13 +10,14 @@
  * differentiable with `tf.variableGrads`.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedKernels } from "../tensor/fused.js";
 import type { LlamaConfig } from "../formats/hf-config.js";
 import type { HostTensor } from "../formats/safetensors.js";
 import { FormatError, TslmError } from "../util/errors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { DenseLinear, releaseDense, type Linear } from "./linear.js";
+import { DenseLinear, releaseDense, transposedMatMulIsSlow, type Linear } from "./linear.js";
 import { KVCache } from "./kv-cache.js";
-import { causalMask, embeddingLookup, nllRows, rmsNorm } from "./ops.js";
+import { batchMatMul, causalMask, embeddingLookup, nllRows, rmsNorm } from "./ops.js";
 import { RotaryTables, applyRotary } from "./rope.js";
 import { expectedWeights, isIgnorableTensor, linearSpecs, normAndEmbeddingShapes } from "./weights.js";
 
@@ -185,11 +186,15 @@ export class CausalLM {
       const needMask = T > 1 || (cfg.slidingWindow !== null && Tk > cfg.slidingWindow);
       const mask = needMask ? causalMask({ T, Tk, offset, repeat: rep, window: cfg.slidingWindow }) : null; // [rep*T, Tk]
       const scale = 1 / Math.sqrt(hd);
-      let h: tf.Tensor = embeddingLookup(this.params.get("model.embed_tokens.weight") as tf.Tensor2D, ids); // [B, T, D]
+      const D = cfg.hiddenSize;
+      // The residual stream stays 2-D, [B*T, D], so linears need no reshapes.
+      let h: tf.Tensor = tf.reshape(embeddingLookup(this.params.get("model.embed_tokens.weight") as tf.Tensor2D, ids), [B * T, D]); // [N, D]
+      // [N, n*hd] -> [B, n, T, hd]; with one position the transpose is a no-op reshape.
+      const heads = (x: tf.Tensor, n: number) =>
+        (T === 1 ? tf.reshape(x, [B, n, 1, hd]) : tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3])) as tf.Tensor4D;
       for (let l = 0; l < cfg.numHiddenLayers; l++) {
         const p = `model.layers.${l}`;
         const a = rmsNorm(h, this.params.get(`${p}.input_layernorm.weight`) as tf.Tensor1D, cfg.rmsNormEps);
-        const heads = (x: tf.Tensor, n: number) => tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, hd]
         let q = applyRotary(heads(this.linears.get(`${p}.self_attn.q_proj`)!.apply(a), H), cos, sin);
         let k = applyRotary(heads(this.linears.get(`${p}.self_attn.k_proj`)!.apply(a), KV), cos, sin);
         let v = heads(this.linears.get(`${p}.self_attn.v_proj`)!.apply(a), KV);
@@ -197,19 +202,24 @@ export class CausalLM {
         // Grouped-query attention without copying K/V: the rep query heads of
         // each KV head are stacked along the row axis.
         q = tf.reshape(tf.mul(q, scale), [B, KV, rep * T, hd]) as tf.Tensor4D; // [B, KV, rep*T, hd]
-        let scores: tf.Tensor = tf.matMul(q, k, false, true); // [B, KV, rep*T, Tk]
-        if (mask) scores = tf.add(scores, mask);
-        const probs = tf.softmax(scores); // [B, KV, rep*T, Tk]
-        let o: tf.Tensor = tf.matMul(probs, v); // [B, KV, rep*T, hd]
-        o = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]); // [B, T, H*hd]
+        // softmax(q k^T + mask) v: one native kernel pair when the backend has it.
+        let o: tf.Tensor | undefined = fusedKernels().attention?.(q, k, v, mask, 1); // [B, KV, rep*T, hd]
+        if (!o) {
+          const slow = T > 1 && transposedMatMulIsSlow();
+          let scores: tf.Tensor = slow ? batchMatMul(q, k, true) : tf.matMul(q, k, false, true); // [B, KV, rep*T, Tk]
+          if (mask) scores = tf.add(scores, mask);
+          const probs = tf.softmax(scores); // [B, KV, rep*T, Tk]
+          o = slow ? batchMatMul(probs, v) : tf.matMul(probs, v); // [B, KV, rep*T, hd]
+        }
+        o = T === 1 ? tf.reshape(o, [B, H * hd]) : tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]); // [N, H*hd]
         h = tf.add(h, this.linears.get(`${p}.self_attn.o_proj`)!.apply(o));
         const m = rmsNorm(h, this.params.get(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, cfg.rmsNormEps);
-        const gate = this.linears.get(`${p}.mlp.gate_proj`)!.apply(m); // [B, T, I]
+        const gate = this.linears.get(`${p}.mlp.gate_proj`)!.apply(m); // [N, I]
         const up = this.linears.get(`${p}.mlp.up_proj`)!.apply(m);
-        const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up); // SwiGLU: silu(gate) * up
+        const act = fusedKernels().swiglu?.(gate, up) ?? tf.mul(tf.mul(gate, tf.sigmoid(gate)), up); // SwiGLU: silu(gate) * up
         h = tf.add(h, this.linears.get(`${p}.mlp.down_proj`)!.apply(act));
       }
-      return rmsNorm(h, this.params.get("model.norm.weight") as tf.Tensor1D, cfg.rmsNormEps) as tf.Tensor3D;
+      return tf.reshape(rmsNorm(h, this.params.get("model.norm.weight") as tf.Tensor1D, cfg.rmsNormEps), [B, T, D]) as tf.Tensor3D;
     });
     if (cache) cache.length = offset + (out.shape[1] as number);
     return out;

@@ -60,6 +60,23 @@ export function permuteForGgufRope(w: Float32Array, outRows: number, inCols: num
   return out;
 }
 
+/** Inverse of `permuteForGgufRope` (GGUF adjacent pairs back to rotate_half order). */
+export function unpermuteFromGgufRope(w: Float32Array, outRows: number, inCols: number, heads: number): Float32Array {
+  const perHead = outRows / heads;
+  const half = perHead / 2;
+  const out = new Float32Array(w.length);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < half; i++) {
+      for (let j = 0; j < 2; j++) {
+        const src = h * perHead + i * 2 + j;
+        const dst = h * perHead + j * half + i;
+        out.set(w.subarray(src * inCols, (src + 1) * inCols), dst * inCols);
+      }
+    }
+  }
+  return out;
+}
+
 /** Same permutation for a bias vector. */
 function permuteBias(b: Float32Array, heads: number): Float32Array {
   return permuteForGgufRope(b, b.length, 1, heads);

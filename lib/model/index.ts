@@ -63,3 +63,9 @@ export { selectToken, candidateDistribution, applyRepetitionPenalty, type Sampli
 export { ensureGradients, gradientsRegistered } from "./gradients.js";
 export { rmsNorm, embeddingLookup, nllRows } from "./ops.js";
 export { inverseFrequencies, ropeFrequencyFactors } from "./rope.js";
+export { exportGguf, permuteForGgufRope, unpermuteFromGgufRope, type ExportGgufOptions, type ExportGgufResult, type GgufExportType } from "./export-gguf.js";
+export { LoraLinear, loraScaling, type LoraSettings, type LoraContext, type LoraWeights } from "./lora.js";
+export { LoraModel, DEFAULT_LORA, isTargetModule, type LoraConfig, type NamedVariable, type AddAdapterOptions } from "./lora-model.js";
+export { saveAdapter, loadAdapter, adapterConfigJson, peftTensorName, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, PEFT_PREFIX, type SaveAdapterOptions, type LoadAdapterOptions } from "./peft.js";
+export { QuantizedLinear, quantizeHost, dequantizeHost, dequantize, dequantizeOps, packWeight, packedBytes, NF4_TABLE, QUANT_BLOCK, type QuantKind } from "./quant.js";
+export { quantizeModel, baseMemory, type Quantization, type QuantizeOptions, type BaseMemoryReport } from "./quantize-model.js";

@@ -9,6 +9,7 @@
  * logSoftmax + gather.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedKernels } from "../tensor/fused.js";
 
 /** tf.customGrad's parameter type (not exported by name from tfjs-core). */
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
@@ -18,6 +19,8 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
  * `weight * x / sqrt(mean(x^2) + eps)`, over the last axis.
  */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  const fused = fusedKernels().rmsNorm?.(x, weight, eps); // one native pass when the backend has it
+  if (fused) return fused;
   return tf.tidy(() => {
     const variance = tf.mean(tf.square(x), -1, true); // [..., 1]
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), weight);
@@ -51,6 +54,8 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor
  * Gradient: `(softmax(logits) - onehot(labels)) * dy`.
  */
 export function nllRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  const fused = fusedKernels().nllRows?.(logits, labels); // one native pass when the backend has it
+  if (fused) return fused;
   const [N, V] = logits.shape;
   const f = tf.customGrad(((x: tf.Tensor, lab: tf.Tensor, save: tf.GradSaveFunc) => {
     const x2 = x as tf.Tensor2D;
@@ -62,7 +67,9 @@ export function nllRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, l, lb] = saved;
       const probs = tf.exp(tf.sub(xs, tf.reshape(l, [N, 1]))); // softmax [N, V]
-      const onehot = tf.oneHot(lb as tf.Tensor1D, V, 1, 0, "float32");
+      // int32 one-hot, then cast: tfjs-backend-wasm 4.22's OneHot writes int bits into
+      // float32 outputs (1 reads as 1.4e-45) when asked for dtype "float32".
+      const onehot = tf.cast(tf.oneHot(lb as tf.Tensor1D, V), "float32");
       return [tf.mul(tf.sub(probs, onehot), tf.reshape(dy, [N, 1])), tf.zerosLike(lb)];
     };
     return { value, gradFunc };
@@ -98,4 +105,33 @@ export function causalMask(spec: MaskSpec): tf.Tensor2D {
     }
   }
   return tf.tensor2d(m, [repeat * T, Tk]);
+}
+
+/** Swaps the last two axes. */
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * Batched `a @ b` (or `a @ b^T` with `transposeB`) whose forward and
+ * backward passes use only untransposed matmuls plus explicit transposes:
+ * on plain wasm, transposed matmuls are ~10x slower (see linear.ts), and
+ * TF.js's own matmul gradient always uses them.
+ */
+export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeB = false): tf.Tensor {
+  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, y]);
+    const value = tf.matMul(x, transposeB ? swapLast(y) : y); // [..., m, n]
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sy] = saved;
+      // a @ b:   da = dy @ b^T, db = a^T @ dy.   a @ b^T: da = dy @ b, db = dy^T @ a.
+      const da = tf.matMul(dy, transposeB ? sy : swapLast(sy));
+      const db = transposeB ? tf.matMul(swapLast(dy), sx) : tf.matMul(swapLast(sx), dy);
+      return [da, db];
+    };
+    return { value, gradFunc };
+  }) as unknown as CustomGradFn);
+  return f(a, b);
 }

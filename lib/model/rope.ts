@@ -7,6 +7,7 @@
  * types. Tables are computed in double precision and rounded to float32.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedKernels } from "../tensor/fused.js";
 import type { LlamaConfig } from "../formats/hf-config.js";
 
 /** Inverse frequencies `[headDim / 2]` for a config, before any sequence-length dependence. */
@@ -114,6 +115,8 @@ export class RotaryTables {
  * `x * cos + rotate_half(x) * sin`, rotate_half(x) = concat(-x2, x1).
  */
 export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const fused = fusedKernels().rotary?.(x, cos, sin); // one native pass when the backend has it
+  if (fused) return fused;
   return tf.tidy(() => {
     const half = x.shape[3] / 2;
     const [x1, x2] = tf.split(x, [half, half], 3); // [B, H, T, hd/2] each

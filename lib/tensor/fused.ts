@@ -50,15 +50,43 @@ export interface PackedWeight {
 
 export interface FusedKernels {
   /**
-   * In-place AdamW update of float32 `param`, `m`, `v` from `grad`.
+   * In-place AdamW update of float32 `param`, `m`, `v` from `grad`, with
+   * PyTorch's rule: `p *= 1 - lr * wd; m = b1 m + (1 - b1) g;
+   * v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`.
    * Returns false when it cannot handle these tensors (other backend, dtype),
    * in which case the caller runs its TF.js-ops path.
    */
   adamw?(param: tf.Variable, grad: tf.Tensor, m: tf.Variable, v: tf.Variable, step: AdamWStep): boolean;
   /** Dequantizes to a new float32 tensor `[rows, cols]`, or undefined to decline. */
   dequantize?(w: PackedWeight): tf.Tensor2D | undefined;
-  /** `x @ dequantize(w)^T` for x `[..., cols]` -> `[..., rows]`, or undefined to decline. */
+  /** `x @ dequantize(w)^T` for x `[..., cols]` -> `[..., rows]`, or undefined to decline. Differentiable in x. */
   dequantMatMul?(x: tf.Tensor, w: PackedWeight): tf.Tensor | undefined;
+
+  // Decoder blocks. Each is differentiable (gradients for every tensor input
+  // unless noted), equals the TF.js composition in its comment within float32
+  // rounding, and returns undefined to decline (other backend, dtype, shape).
+
+  /** RMSNorm over the last axis: `weight * x / sqrt(mean(x^2, -1) + eps)`; x `[..., D]`, weight `[D]`. */
+  rmsNorm?(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor | undefined;
+  /** SwiGLU's gate: `gate * sigmoid(gate) * up` (same shapes). */
+  swiglu?(gate: tf.Tensor, up: tf.Tensor): tf.Tensor | undefined;
+  /**
+   * Rotary embedding in Hugging Face's rotate_half convention:
+   * `x * cos + concat([-x2, x1], -1) * sin` for x `[B, H, T, hd]`, cos/sin `[T, hd]`.
+   * Differentiable in x only (the tables are constants).
+   */
+  rotary?(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D | undefined;
+  /**
+   * Scaled dot-product attention `softmax(q @ k^T * scale + mask) @ v` for
+   * q `[..., M, hd]`, k `[..., N, hd]`, v `[..., N, hv]` with equal leading
+   * dims and an additive mask `[M, N]` (or null). Differentiable in q, k, v.
+   */
+  attention?(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor2D | null, scale: number): tf.Tensor | undefined;
+  /**
+   * Per-row negative log-likelihood `logsumexp(logits[r]) - logits[r, labels[r]]`
+   * for logits `[N, V]`, labels `[N]` int32 in [0, V). Differentiable in logits.
+   */
+  nllRows?(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D | undefined;
 }
 
 let registry: FusedKernels = {};

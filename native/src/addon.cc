@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "elementwise.h"
+#include "fused_ops.h"
+#include "layout.h"
 #include "matmul.h"
 #include "napi_util.h"
 #include "optim.h"
+#include "pool.h"
 #include "quant.h"
 #include "segment.h"
 
@@ -51,6 +54,36 @@ void k_segment_sum(napi_env, const Args& a) {
   const int32_t* ids = a.at<int32_t>(heap, len, 2, n);
   float* out = a.at<float>(heap, len, 3, segs * inner);
   unsorted_segment_sum(x, ids, out, n, inner, segs);
+}
+
+// scatterNd(heap, idxOff, updatesOff, outOff, n, k, strides Float64Array, slice, numSlices)
+void k_scatter_nd(napi_env, const Args& a) {
+  if (a.count() < 9) a.fail("scatterNd needs 9 arguments");
+  size_t len, slen;
+  uint8_t* heap = a.buffer(0, &len);
+  int64_t n = a.i64(4), k = a.i64(5), slice = a.i64(7), num = a.i64(8);
+  const double* st = reinterpret_cast<const double*>(a.buffer(6, &slen));
+  if (static_cast<int64_t>(slen / 8) < k) a.fail("strides shorter than the index depth");
+  std::vector<int64_t> strides(k);
+  for (int64_t j = 0; j < k; j++) strides[j] = static_cast<int64_t>(st[j]);
+  const int32_t* idx = a.at<int32_t>(heap, len, 1, n * k);
+  const float* upd = a.at<float>(heap, len, 2, n * slice);
+  float* out = a.at<float>(heap, len, 3, num * slice);
+  int64_t bad = scatter_nd(idx, upd, out, n, k, strides.data(), slice, num);
+  if (bad >= 0) a.fail("index row " + std::to_string(bad) + " is outside the output shape");
+}
+
+// gather(heap, xOff, idxOff, outOff, outer, axis, inner, n, elemBytes)
+void k_gather(napi_env, const Args& a) {
+  if (a.count() < 9) a.fail("gather needs 9 arguments");
+  size_t len;
+  uint8_t* heap = a.buffer(0, &len);
+  int64_t outer = a.i64(4), axis = a.i64(5), inner = a.i64(6), n = a.i64(7), eb = a.i64(8);
+  const uint8_t* x = a.at<uint8_t>(heap, len, 1, outer * axis * inner * eb);
+  const int32_t* idx = a.at<int32_t>(heap, len, 2, n);
+  uint8_t* out = a.at<uint8_t>(heap, len, 3, outer * n * inner * eb);
+  int64_t bad = gather(x, idx, out, outer, axis, inner, n, eb);
+  if (bad >= 0) a.fail("index " + std::to_string(idx[bad]) + " at position " + std::to_string(bad) + " is not in [0, " + std::to_string(axis) + ")");
 }
 
 // adamw(heap, pOff, gOff, mOff, vOff, n, lr, beta1, beta2, eps, weightDecay, step)
@@ -120,7 +153,7 @@ napi_value info(napi_env env, napi_callback_info) {
   napi_create_object(env, &obj);
   napi_create_string_utf8(env, matmul_library(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "library", v);
-  napi_create_int32(env, omp_get_max_threads(), &v);
+  napi_create_int32(env, pool_threads(), &v);
   napi_set_named_property(env, obj, "threads", v);
   napi_get_boolean(env, __builtin_cpu_supports("avx512bf16") != 0 || __builtin_cpu_supports("amx-bf16") != 0, &v);
   napi_set_named_property(env, obj, "bf16", v);
@@ -133,6 +166,7 @@ napi_value set_threads(napi_env env, napi_callback_info cb) {
     int n = static_cast<int>(a.i64(0));
     if (n < 1) a.fail("thread count must be >= 1");
     omp_set_num_threads(n);
+    set_pool_threads(n);
   } catch (const KernelError& e) {
     napi_throw_error(env, "ERR_TSLM_NATIVE", e.message.c_str());
   }
@@ -145,11 +179,15 @@ napi_value init(napi_env env, napi_value exports) {
       {"setThreads", set_threads},
       {"matmul", wrap<k_matmul>},
       {"segmentSum", wrap<k_segment_sum>},
+      {"scatterNd", wrap<k_scatter_nd>},
+      {"gather", wrap<k_gather>},
       {"adamw", wrap<k_adamw>},
       {"dequantize", wrap<k_dequantize>},
       {"dequantMatMul", wrap<k_dequant_matmul>},
   };
   for (auto& e : elementwise_exports()) entries.push_back({e.name, e.fn});
+  for (auto& e : layout_exports()) entries.push_back({e.name, e.fn});
+  for (auto& e : fused_exports()) entries.push_back({e.name, e.fn});
   for (auto& e : entries) {
     napi_value fn;
     napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, nullptr, &fn);

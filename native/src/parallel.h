@@ -1,41 +1,42 @@
-// Work splitting over the OpenMP thread pool that oneDNN also uses, so the
-// matmuls and the elementwise kernels share one set of threads instead of two
-// pools spinning against each other on a small machine.
+// Work splitting over the kernels' thread pool (pool.h). Small jobs run
+// inline: waking another thread costs ~5-20 us, more than they take.
 #pragma once
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdint>
 
+#include "pool.h"
+
 namespace tslm {
 
-/** Threads the kernels may use (OpenMP's max, settable with TSLM_THREADS / OMP_NUM_THREADS). */
-inline int max_threads() { return omp_get_max_threads(); }
+/** Threads the kernels may use. */
+inline int max_threads() { return pool_threads(); }
+
+/** Rough element operations below which a job stays on the calling thread. */
+constexpr int64_t kMinParallelWork = 1 << 15;
 
 /**
- * Calls fn(begin, end) over [0, n) split into contiguous chunks, one per
- * thread. Runs inline when the work (n * cost_per_item, in rough element
- * operations) is too small to repay waking the other threads (~5-20 us).
+ * Calls fn(begin, end) over [0, n) in contiguous chunks spread over the pool.
+ * cost_per_item is the rough number of element operations one item takes.
+ * Chunk boundaries depend only on n and the cost, never on timing, so
+ * kernels that reduce per chunk give the same bits on every run.
  */
 template <typename F>
 inline void parallel_for(int64_t n, int64_t cost_per_item, F&& fn) {
   if (n <= 0) return;
-  const int64_t kMinWork = 1 << 15;
-  int threads = max_threads();
-  if (threads <= 1 || n < 2 || n * cost_per_item < kMinWork) {
+  const int64_t work = n * std::max<int64_t>(1, cost_per_item);
+  if (pool_threads() <= 1 || n < 2 || work < kMinParallelWork) {
     fn(int64_t{0}, n);
     return;
   }
-  int64_t useful = std::max<int64_t>(1, (n * cost_per_item) / kMinWork);
-  threads = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads), n, useful}));
-#pragma omp parallel num_threads(threads)
-  {
-    int t = omp_get_thread_num();
-    int nt = omp_get_num_threads();
-    int64_t chunk = (n + nt - 1) / nt;
-    int64_t b = t * chunk, e = std::min(n, b + chunk);
-    if (b < e) fn(b, e);
-  }
+  // About 8 chunks (4 per thread on 2 cores, fine-grained enough to rebalance
+  // when a core is busy elsewhere), each worth at least half the threshold.
+  const int64_t chunks = std::min<int64_t>({n, int64_t{8}, std::max<int64_t>(1, work / (kMinParallelWork / 2))});
+  const int64_t size = (n + chunks - 1) / chunks;
+  const int64_t count = (n + size - 1) / size;
+  pool_run(count, [&](int64_t c, int) {
+    const int64_t b = c * size, e = std::min(n, b + size);
+    fn(b, e);
+  });
 }
 
 }  // namespace tslm

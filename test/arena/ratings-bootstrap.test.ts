@@ -91,6 +91,7 @@ describe("arena/ratings: bootstrap intervals cover the truth", function () {
       });
     }
     const rate = covered / intervals;
+    console.log(`      coverage ${rate.toFixed(3)} (${covered}/${intervals}), mean width ${(widthSum / intervals).toFixed(1)}`);
     assert.ok(rate >= 0.9, `coverage ${rate} (${covered}/${intervals}), mean width ${widthSum / intervals}`);
     assert.ok(rate <= 0.995, `coverage ${rate} is suspiciously high: intervals too wide?`);
   });

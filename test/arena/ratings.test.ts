@@ -4,13 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  btWorkspace,
-  chordBT,
-  hessianFactor,
-  newtonBT,
-  pairStats,
-} from "../../lib/arena/ratings/bt.js";
+import { btWorkspace, newtonBT, pairStats } from "../../lib/arena/ratings/bt.js";
+import { chordBT, hessianFactor } from "../../lib/arena/ratings/chord.js";
 import { countOutcomes, pairLayout, preprocessBattles, toBattleArrays } from "../../lib/arena/ratings/compact.js";
 import { onlineElo } from "../../lib/arena/ratings/elo.js";
 import { ratingHistory } from "../../lib/arena/ratings/history.js";

@@ -6,7 +6,6 @@ import {
   loadDataset,
   readDatasetFile,
   parseCsv,
-  IGNORE_INDEX,
   collate,
   epochOrder,
   batchIndices,
@@ -15,6 +14,7 @@ import {
   DEFAULT_DATA,
   type Sample,
 } from "../../lib/data/index.js";
+import { IGNORE_INDEX } from "../../lib/data/encode.js";
 import { DataError, ConfigError } from "../../lib/util/errors.js";
 import { testTokenizer, tempDir } from "./helpers.js";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { packageInfo } from "../../lib/util/package.js";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { Template } from "@huggingface/jinja";
-import type { TextTokenizer, ChatMessage } from "../../lib/data/index.js";
+import type { TextTokenizer, ChatMessage } from "../../lib/data/encode.js";
 
 
 const CHATML =

@@ -64,7 +64,7 @@ describe("model: quantized weights", () => {
     for (const kind of KINDS) {
       const p = packWeight(randomWeight(8, 192, 9), 8, 192, kind);
       const a = dequantizeOps(p);
-      const b = k.dequantize!(p)!;
+      const b: tf.Tensor = k.dequantize!(p)!;
       assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), kind);
       tf.dispose([a, b, p.packed, p.scales]);
     }

@@ -23,7 +23,7 @@ export function readAnswersFile(file: string, model?: string): Map<string, strin
     throw new ConfigError(`cannot read answers file: ${(e as Error).message}`, { file });
   }
   const out = new Map<string, string>();
-  const lines = text.split("\n");
+  const lines = text.replace(/^\uFEFF/, "").split("\n");
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i].trim();
     if (!raw) continue;

@@ -27,8 +27,12 @@ export function createContestant(cfg: ContestantConfig, index: number, o: Contes
     }
     case "answers":
       return createAnswersFileContestant(cfg, abs(cfg.path));
-    case "local":
-      return createLocalContestant({ ...cfg, model: abs(cfg.model), adapter: cfg.adapter ? abs(cfg.adapter) : undefined });
+    case "local": {
+      const model = abs(cfg.model);
+      // TF.js runs one generation at a time well; a queue per model folder keeps it so.
+      const schedule = o.scheduler?.({ key: `local:${model}`, concurrency: 1 });
+      return createLocalContestant({ ...cfg, model, adapter: cfg.adapter ? abs(cfg.adapter) : undefined }, { schedule });
+    }
     case "custom": {
       const c = o.contestants?.[cfg.name];
       if (!c) throw new ConfigError(`custom contestant '${cfg.name}' was not given to runTournament (options.contestants['${cfg.name}'])`, { key: `${key}.name` });

@@ -10,6 +10,7 @@ import { z } from "../../util/config.js";
 import type { Scheduler } from "./types.js";
 import { runNow } from "./types.js";
 import type { ChatMessage } from "../types.js";
+import { nodeTransport, TransportTimeout, type Transport } from "./transport.js";
 
 export const EndpointSchema = z.strictObject({
   base_url: z.string().url().describe("Endpoint root including the API version, e.g. http://127.0.0.1:11434/v1 (Ollama), http://host:8000/v1 (vLLM)."),
@@ -26,7 +27,8 @@ export const EndpointSchema = z.strictObject({
 export type EndpointConfig = z.output<typeof EndpointSchema>;
 
 export interface HttpDeps {
-  fetch: typeof fetch;
+  /** POSTs a request (default: node:http/https with keep-alive; `fetchTransport(fetch)` adapts fetch). */
+  transport: Transport;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => number;
   /** Jitter source in [0, 1); timing only, never affects results. */
@@ -35,7 +37,7 @@ export interface HttpDeps {
 }
 
 export const defaultHttpDeps: HttpDeps = {
-  fetch: (...a) => globalThis.fetch(...a),
+  transport: nodeTransport,
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
@@ -105,14 +107,12 @@ async function attemptOnce(
   deps: HttpDeps,
   outer?: AbortSignal,
 ): Promise<Attempt> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
   try {
-    const res = await deps.fetch(url, { method: "POST", headers, body, signal });
-    const text = await res.text();
-    if (!res.ok) {
+    const res = await deps.transport(url, headers, body, { timeoutMs, signal: outer });
+    const text = res.text;
+    if (res.status < 200 || res.status >= 300) {
       const retryable = res.status === 408 || res.status === 409 || res.status === 425 || res.status === 429 || res.status >= 500;
-      const ra = res.headers.get("retry-after");
+      const ra = res.header("retry-after");
       const retryAfterMs = ra !== null && Number.isFinite(Number(ra)) ? Number(ra) * 1000 : undefined;
       return { ok: false, retryable, status: res.status, retryAfterMs, error: `HTTP ${res.status}: ${text.slice(0, 200).trim()}` };
     }
@@ -131,10 +131,9 @@ async function attemptOnce(
     return { ok: true, retryable: false, result: { text: content, tokens: typeof tokens === "number" ? tokens : undefined } };
   } catch (e) {
     if (outer?.aborted) throw outer.reason ?? e;
-    const err = e as Error;
-    if (timeout.aborted) return { ok: false, retryable: true, error: `timed out after ${timeoutMs} ms` };
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, retryable: true, error: `network error: ${cause?.code ?? cause?.message ?? err.message}` };
+    const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+    if (e instanceof TransportTimeout) return { ok: false, retryable: true, error: e.message };
+    return { ok: false, retryable: true, error: `network error: ${err.cause?.code ?? err.code ?? err.cause?.message ?? err.message}` };
   }
 }
 

@@ -1,19 +1,21 @@
 /**
- * A local tslm model (folder + optional PEFT LoRA adapter) as a contestant.
- * lib/model is imported lazily, on the first local contestant, so the arena
- * runs without TensorFlow.js loaded when every contestant is remote; the arena
- * never imports lib/train.
+ * A local tslm model (a Hugging Face model folder + an optional PEFT LoRA
+ * adapter) as a contestant. lib/model and lib/tensor are imported lazily, on
+ * the first answer, so runs with only remote contestants never load
+ * TensorFlow.js; the arena never imports lib/train. One model answers one
+ * prompt at a time (the factory puts it behind a queue of concurrency 1).
  */
 import { readdirSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../util/errors.js";
 import { contentHash } from "../store/hash.js";
 import type { LocalContestantConfig } from "./config.js";
-import type { Contestant, GenerateRequest, GenerateResult } from "./types.js";
+import type { Contestant, GenerateRequest, GenerateResult, Scheduler } from "./types.js";
+import { runNow } from "./types.js";
 
 /** Identity of a folder for the answer cache: file names, sizes and modification times (weights are not re-read). */
-export function folderFingerprint(dir: string): string {
-  if (!existsSync(dir)) throw new ConfigError(`folder ${dir} does not exist`);
+export function folderFingerprint(dir: string, key = "model"): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`folder ${dir} does not exist`, { key });
   const files = readdirSync(dir)
     .filter((f) => !f.startsWith("."))
     .sort()
@@ -24,53 +26,61 @@ export function folderFingerprint(dir: string): string {
   return contentHash(files);
 }
 
-interface ModelApi {
-  loadModel: (dir: string, opts?: Record<string, unknown>) => Promise<unknown>;
-  generate: (model: unknown, tokenizer: unknown, messages: unknown, opts?: Record<string, unknown>) => Promise<unknown>;
-  [name: string]: unknown;
-}
+type ModelApi = typeof import("../../model/index.js");
+type LoadedModel = Awaited<ReturnType<ModelApi["loadModel"]>>;
 
-async function modelApi(): Promise<ModelApi> {
-  const mod = (await import("../../model/index.js")) as Record<string, unknown>;
-  if (typeof mod.loadModel !== "function" || typeof mod.generate !== "function") {
-    throw new ConfigError("local contestants need lib/model's loadModel and generate, which this build of tslm does not provide yet", { key: "contestants.type" });
-  }
-  return mod as unknown as ModelApi;
-}
-
-export function createLocalContestant(cfg: LocalContestantConfig): Contestant {
-  let loaded: Promise<{ api: ModelApi; model: unknown; tokenizer: unknown }> | undefined;
+export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedule?: Scheduler } = {}): Contestant {
+  const schedule = opts.schedule ?? runNow;
+  const identity = {
+    type: "local",
+    model: folderFingerprint(cfg.model, "model"),
+    adapter: cfg.adapter ? folderFingerprint(cfg.adapter, "adapter") : undefined,
+    system: cfg.system,
+  };
+  let loaded: Promise<{ api: ModelApi; model: LoadedModel }> | undefined;
   const load = () =>
     (loaded ??= (async () => {
-      const api = await modelApi();
-      const result = (await api.loadModel(cfg.model, cfg.adapter ? { adapter: cfg.adapter } : undefined)) as Record<string, unknown>;
-      // loadModel returns { model, tokenizer } (or a model carrying its tokenizer).
-      const model = result.model ?? result;
-      const tokenizer = result.tokenizer ?? (model as Record<string, unknown>).tokenizer;
-      return { api, model, tokenizer };
+      const tensor = await import("../../tensor/index.js");
+      await tensor.init();
+      const api = await import("../../model/index.js");
+      const model = await api.loadModel(cfg.model);
+      if (!model.tokenizer) {
+        model.dispose();
+        throw new ConfigError(`model folder ${cfg.model} has no tokenizer.json; a local contestant needs one to read prompts`, { key: "model" });
+      }
+      // The adapter wraps the model's projections in place; generation goes through the model.
+      if (cfg.adapter) api.loadAdapter(cfg.adapter, model);
+      return { api, model };
     })());
   return {
     name: cfg.name,
     type: "local",
-    identity: {
-      type: "local",
-      model: folderFingerprint(cfg.model),
-      adapter: cfg.adapter ? folderFingerprint(cfg.adapter) : undefined,
-      system: cfg.system,
-    },
+    identity,
     cacheable: true,
     params: cfg.params,
     async generate(req: GenerateRequest): Promise<GenerateResult> {
-      const { api, model, tokenizer } = await load();
-      const messages = cfg.system && req.messages[0]?.role !== "system" ? [{ role: "system", content: cfg.system }, ...req.messages] : req.messages;
-      const t0 = performance.now();
-      const { extra, ...params } = req.params;
-      const out = (await api.generate(model, tokenizer, messages, { ...extra, ...params, maxNewTokens: params.max_tokens, signal: req.signal })) as
-        | string
-        | { text: string; tokens?: number | unknown[] };
-      const text = typeof out === "string" ? out : out.text;
-      const tokens = typeof out === "string" ? undefined : Array.isArray(out.tokens) ? out.tokens.length : out.tokens;
-      return { text, tokens, latency_ms: Math.round(performance.now() - t0) };
+      return schedule(async () => {
+        const { api, model } = await load();
+        const messages = cfg.system && req.messages[0]?.role !== "system" ? [{ role: "system" as const, content: cfg.system }, ...req.messages] : req.messages;
+        const p = req.params;
+        const extra = (p.extra ?? {}) as Record<string, unknown>;
+        const chat = messages.map((m) => ({ role: m.role, content: m.content }));
+        const r = await api.generate(model, model.tokenizer!, chat, {
+          maxNewTokens: p.max_tokens,
+          temperature: p.temperature,
+          topP: p.top_p,
+          topK: typeof extra.top_k === "number" ? extra.top_k : undefined,
+          repetitionPenalty: typeof extra.repetition_penalty === "number" ? extra.repetition_penalty : undefined,
+          stop: p.stop,
+          seed: p.seed,
+          signal: req.signal,
+        });
+        if (r.finishReason === "aborted") throw req.signal?.reason ?? new Error("generation was stopped");
+        return { text: r.text, tokens: r.usage.completionTokens, latency_ms: Math.round(r.timings.prefillMs + r.timings.decodeMs), attempts: 1 };
+      });
+    },
+    async close() {
+      if (loaded) (await loaded.catch(() => undefined))?.model.dispose();
     },
   };
 }

@@ -11,8 +11,14 @@ import { apiKeyFrom, chatCompletion, ChatError, defaultHttpDeps, type HttpDeps }
 import type { Scheduler } from "../contestants/types.js";
 import type { SuitePrompt } from "../types.js";
 
+/**
+ * Whether the judge is shown the prompt's reference. A reference tagged
+ * `metric:regex` is a pattern for the reference judge, not an answer, so the
+ * LLM judge does not see it.
+ */
 export function usesReference(cfg: LLMJudgeConfig, prompt: SuitePrompt): boolean {
   if (cfg.reference === "never" || prompt.reference === undefined) return false;
+  if (prompt.tags?.includes("metric:regex")) return false;
   return !cfg.reference_categories || cfg.reference_categories.includes(prompt.category);
 }
 

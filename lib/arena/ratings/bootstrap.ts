@@ -14,7 +14,8 @@
  * this model's upper bound.
  */
 import type { Random } from "../../util/random.js";
-import { type BTSolverOptions, btWorkspace, chordBT, hessianFactor, pairStats, type PairStats } from "./bt.js";
+import { type BTSolverOptions, btWorkspace, pairStats, type PairStats } from "./bt.js";
+import { chordBT, hessianFactor } from "./chord.js";
 import type { BattleArrays, OutcomeCounts, PairLayout } from "./compact.js";
 import { type EloOptions, onlineElo } from "./elo.js";
 import { MultinomialSampler } from "./sampling.js";

@@ -22,7 +22,7 @@
  * gradient sums to zero over a component).
  */
 import { components, type OutcomeCounts, type PairLayout, pairLayout } from "./compact.js";
-import { choleskyInPlace, solveCholesky, solveSPD } from "./linalg.js";
+import { solveSPD } from "./linalg.js";
 
 export { solveSPD };
 
@@ -303,80 +303,8 @@ export function fitBradleyTerry(counts: OutcomeCounts, options: BTSolverOptions 
   return { ...fit, layout };
 }
 
-/**
- * Simplified Newton ("chord") refit for bootstrap rounds: reuses the
- * Cholesky factor of the full-data Hessian (`factor`, from `hessianFactor`)
- * instead of factorising each round's Hessian. A round's Hessian differs
- * from the full-data one by the resampling noise only, so each step cuts the
- * error by a factor of ~10 for the cost of one gradient pass and two
- * triangular solves. Falls back to `newtonBT` when convergence is slow or
- * the round's comparison graph differs (a model without battles, or a split).
- */
-export function chordBT(
-  m: number,
-  layout: PairLayout,
-  stats: PairStats,
-  factor: Float64Array,
-  t0: Float64Array,
-  options: BTSolverOptions = {},
-  ws: BTWorkspace = btWorkspace(m),
-): BTFit {
-  const { alpha, l2, tol, maxIter } = { ...DEFAULT_BT_SOLVER, ...options };
-  if (!fullyConnected(m, layout, stats)) return newtonBT(m, layout, stats, options, t0, ws);
-  const t = Float64Array.from(t0);
-  const { grad, step } = ws;
-  let previous = Infinity;
-  for (let it = 0; it < maxIter; it++) {
-    btGradient(t, layout, stats, alpha, l2, grad);
-    for (let k = 0; k < m; k++) step[k] = -grad[k];
-    solveCholesky(factor, step, m);
-    let maxStep = 0;
-    for (let k = 0; k < m; k++) maxStep = Math.max(maxStep, Math.abs(step[k]));
-    if (!(maxStep < 1 / alpha) || (it >= 2 && maxStep > 0.5 * previous)) {
-      // Far from the warm start or contracting slowly: full Newton from here.
-      const fit = newtonBT(m, layout, stats, options, t, ws);
-      return { ...fit, iterations: fit.iterations + it };
-    }
-    for (let k = 0; k < m; k++) t[k] += step[k];
-    // Linear convergence with ratio r < 1/2: the remaining error is below the last step.
-    if (maxStep < tol) return { t, iterations: it + 1, converged: true, components: 1 };
-    previous = maxStep;
-  }
-  return { t, iterations: maxIter, converged: false, components: 1 };
-}
-
-/** Cholesky factor of the gauge-fixed Hessian at t (for `chordBT`). */
-export function hessianFactor(m: number, layout: PairLayout, stats: PairStats, t: Float64Array, options: BTSolverOptions = {}): Float64Array {
-  const { alpha, l2 } = { ...DEFAULT_BT_SOLVER, ...options };
-  const hess = new Float64Array(m * m);
-  const grad = new Float64Array(m);
-  btDerivatives(t, layout, stats, alpha, l2, grad, hess);
-  addGauge(hess, m, l2, components(m, layout, stats.N), playedMask(m, layout, stats));
-  choleskyInPlace(hess, m);
-  return hess;
-}
-
-/** Gradient only (one exp per pair). */
-function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array): void {
-  grad.fill(0);
-  const { i: pi, j: pj } = layout;
-  const { S, N } = stats;
-  for (let q = 0; q < pi.length; q++) {
-    const n = N[q];
-    if (n === 0) continue;
-    const i = pi[q];
-    const j = pj[q];
-    const x = alpha * (t[i] - t[j]);
-    const e = Math.exp(-Math.abs(x));
-    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const d = alpha * (n * p - S[q]);
-    grad[i] += d;
-    grad[j] -= d;
-  }
-  if (l2 > 0) for (let k = 0; k < t.length; k++) grad[k] += l2 * t[k];
-}
-
-function playedMask(m: number, layout: PairLayout, stats: PairStats): Uint8Array {
+/** [M] 1 for models with at least one battle of weight > 0. */
+export function playedMask(m: number, layout: PairLayout, stats: PairStats): Uint8Array {
   const played = new Uint8Array(m);
   for (let q = 0; q < layout.i.length; q++) {
     if (stats.N[q] > 0) {
@@ -385,13 +313,4 @@ function playedMask(m: number, layout: PairLayout, stats: PairStats): Uint8Array
     }
   }
   return played;
-}
-
-/** True when every model played and the comparison graph is one component. */
-function fullyConnected(m: number, layout: PairLayout, stats: PairStats): boolean {
-  const played = playedMask(m, layout, stats);
-  for (let k = 0; k < m; k++) if (!played[k]) return false;
-  const comp = components(m, layout, stats.N);
-  for (let k = 0; k < m; k++) if (comp[k] !== 0) return false;
-  return true;
 }

@@ -7,7 +7,7 @@
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import type { BattleRecord } from "../types.js";
-import { fitBradleyTerry, newtonBT, pairStats } from "./bt.js";
+import { type BTFit, fitBradleyTerry, newtonBT, pairStats } from "./bt.js";
 import { type BattleArrays, components, countOutcomes, modelsOf, pairLayout, toBattleArrays } from "./compact.js";
 import { eloHistory } from "./elo.js";
 import { type RatingOptionsInput, resolveRatingOptions } from "./options.js";
@@ -30,7 +30,9 @@ export function checkpoints(n: number, points: number): number[] {
 
 /**
  * Ratings after each checkpoint, long form: battles, model, rating. Models
- * appear from the first checkpoint where they have played.
+ * appear from the first checkpoint where they have played; BT checkpoints
+ * whose prefix has no finite maximum-likelihood fit (someone won or lost
+ * everything so far, and l2 = 0) are left out.
  * @example ratingHistory(battles, { method: "bt" }, { points: 10 }).print()
  */
 export function ratingHistory(battles: readonly BattleRecord[], input: RatingOptionsInput = {}, history: HistoryOptions = {}): ColumnTable {
@@ -53,9 +55,14 @@ export function ratingHistory(battles: readonly BattleRecord[], input: RatingOpt
     const solver = { alpha: Math.log(options.base), l2: options.l2, tol: options.tol, maxIter: options.maxIter };
     let warm: Float64Array | undefined;
     at.forEach((k, c) => {
-      const t = fitPrefix(arrays, k, solver, warm);
-      warm = t;
-      for (let j = 0; j < m; j++) values[c * m + j] = options.scale * t[j] + options.init;
+      const fit = fitPrefix(arrays, k, solver, warm);
+      if (!fit.converged) {
+        // A short prefix often has a model that won (or lost) everything: no finite MLE yet.
+        values.fill(NaN, c * m, (c + 1) * m);
+        return;
+      }
+      warm = fit.t;
+      for (let j = 0; j < m; j++) values[c * m + j] = options.scale * fit.t[j] + options.init;
     });
   }
   const col = { battles: [] as number[], model: [] as string[], rating: [] as number[] };
@@ -63,7 +70,7 @@ export function ratingHistory(battles: readonly BattleRecord[], input: RatingOpt
   at.forEach((k, c) => {
     const shift = anchor >= 0 && firstSeen[anchor] < k ? options.anchor!.rating - values[c * m + anchor] : 0;
     for (let j = 0; j < m; j++) {
-      if (firstSeen[j] < 0 || firstSeen[j] >= k) continue;
+      if (firstSeen[j] < 0 || firstSeen[j] >= k || Number.isNaN(values[c * m + j])) continue;
       col.battles.push(k);
       col.model.push(models[j]);
       col.rating.push(values[c * m + j] + shift);
@@ -73,7 +80,7 @@ export function ratingHistory(battles: readonly BattleRecord[], input: RatingOpt
 }
 
 /** BT fit on the first k battles, on the full model list (absent models stay at 0). */
-function fitPrefix(arrays: BattleArrays, k: number, solver: object, warm?: Float64Array): Float64Array {
+function fitPrefix(arrays: BattleArrays, k: number, solver: object, warm?: Float64Array): BTFit {
   const prefix: BattleArrays = {
     models: arrays.models,
     a: arrays.a.subarray(0, k),
@@ -82,11 +89,11 @@ function fitPrefix(arrays: BattleArrays, k: number, solver: object, warm?: Float
     source: arrays.source.subarray(0, k),
   };
   const counts = countOutcomes(prefix);
-  if (!warm) return fitBradleyTerry(counts, solver).t;
+  if (!warm) return fitBradleyTerry(counts, solver);
   const layout = pairLayout(counts);
   const stats = pairStats(counts, layout);
   // Re-centre the warm start on the models that play in this prefix.
-  return newtonBT(arrays.models.length, layout, stats, solver, recentre(warm, stats, layout)).t;
+  return newtonBT(arrays.models.length, layout, stats, solver, recentre(warm, stats, layout));
 }
 
 /** Shifts a warm start to mean zero on each component of this prefix's comparison graph (the gauge a cold fit has). */

@@ -12,7 +12,8 @@ export {
   type PreprocessOptions,
   type TieRule,
 } from "./compact.js";
-export { fitBradleyTerry, newtonBT, chordBT, btLossAndGrad, pairStats, DEFAULT_BT_SOLVER, type BTSolverOptions, type BTFit, type PairStats } from "./bt.js";
+export { chordBT, hessianFactor } from "./chord.js";
+export { fitBradleyTerry, newtonBT, btLossAndGrad, pairStats, DEFAULT_BT_SOLVER, type BTSolverOptions, type BTFit, type PairStats } from "./bt.js";
 export { onlineElo, eloHistory, DEFAULT_ELO, type EloOptions } from "./elo.js";
 export { bootstrapBT, bootstrapElo, summarizeSamples, rankUpperBound, quantileSorted, type BootstrapSamples, type Interval } from "./bootstrap.js";
 export { MultinomialSampler, multinomial } from "./sampling.js";
@@ -22,3 +23,4 @@ export { rateBattles, ratingRows, orderByRating, applyVoteFloor, type RatingResu
 export { Leaderboard, ratingsTable, bootstrapTable } from "./leaderboard.js";
 export { simulateBattles, ladder, type SimulateOptions } from "./simulate.js";
 export { ratingHistory, checkpoints, type HistoryOptions } from "./history.js";
+export { readBattleLog, parseBattleLog, checkBattle, formatBad, type BattleLog, type BadRecord } from "./battle-log.js";

@@ -109,7 +109,10 @@ export class Leaderboard {
     const right = [true, false, true, true, true];
     const line = (r: string[]): string => r.map((cell, c) => (right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
     const title = `${this.methodName()}, ${this.result.rounds} bootstrap rounds`;
-    return [title, line(rows[0]), ...rows.slice(1).map(line), ...this.result.warnings.map((w) => `note: ${w}`)].join("\n");
+    const style = this.result.style
+      ? [`style coefficients (logit per standard deviation): ${this.result.style.features.map((f, i) => `${f} ${this.result.style!.coefficients[i].toFixed(3)}`).join(", ")}`]
+      : [];
+    return [title, line(rows[0]), ...rows.slice(1).map(line), ...style, ...this.result.warnings.map((w) => `note: ${w}`)].join("\n");
   }
 
   toMarkdown(): string {

@@ -88,6 +88,7 @@ export function rateBattles(battles: readonly BattleRecord[], input: RatingOptio
     method = "bt-style";
     const feats = styleFeatures(kept, arrays, options.style);
     const fitOpts = { alpha: solver.alpha, l2: options.style.l2, tol: options.tol, maxIter: options.maxIter };
+    const bootOpts = { ...fitOpts, tol: options.bootstrapTol };
     const fit = fitStyleBT(arrays, feats, fitOpts);
     converged = fit.converged;
     toRating(fit.t, rating);
@@ -103,7 +104,7 @@ export function rateBattles(battles: readonly BattleRecord[], input: RatingOptio
       for (let r = 0; r < options.bootstrap; r++) {
         weights.fill(0);
         for (let s = 0; s < n; s++) weights[rng.int(n)]++;
-        const f = fitStyleBT(arrays, feats, fitOpts, weights, start);
+        const f = fitStyleBT(arrays, feats, bootOpts, weights, start);
         if (!f.converged) unconverged++;
         toRating(f.t, samples, r * m);
       }
@@ -115,7 +116,7 @@ export function rateBattles(battles: readonly BattleRecord[], input: RatingOptio
     if (fit.components > 1) warnings.push(`the battles form ${fit.components} disconnected groups of models: ratings are only comparable within a group`);
     toRating(fit.t, rating);
     if (options.bootstrap > 0) {
-      const boot = bootstrapBT(counts, fit.layout, fit.t, options.bootstrap, rng, solver);
+      const boot = bootstrapBT(counts, fit.layout, fit.t, options.bootstrap, rng, { ...solver, tol: options.bootstrapTol });
       unconverged = boot.unconverged;
       samples = boot.samples;
       for (let r = 0; r < boot.rounds; r++) toRating(samples.subarray(r * m, (r + 1) * m), samples, r * m);

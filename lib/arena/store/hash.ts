@@ -27,3 +27,23 @@ export function contentHash(value: unknown): string {
 export function shortId(value: unknown): string {
   return contentHash(value).slice(0, 16);
 }
+
+const textHashes = new Map<string, string>();
+
+/** sha256 (hex) of a string, memoised for the few thousand long texts a run hashes repeatedly. */
+export function textHash(text: string): string {
+  let h = textHashes.get(text);
+  if (h === undefined) {
+    h = createHash("sha256").update(text).digest("hex");
+    if (textHashes.size > 100_000) textHashes.clear();
+    textHashes.set(text, h);
+  }
+  return h;
+}
+
+/** sha256 (hex) of parts joined unambiguously (each part's length first). */
+export function hashParts(...parts: string[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(`${p.length}:`).update(p);
+  return h.digest("hex");
+}

@@ -9,6 +9,7 @@
  * | `suite.json` | once, atomically | the suite as loaded (metadata, prompts, hash) |
  * | `contestants.json` | once, atomically | name, type and identity of each contestant |
  * | `journal.jsonl` | appended, fsync'd | answer, judgment, battle, battle_error, session and end records |
+ * | `lock` | while a process plays the run | that process's pid and host |
  *
  * Journal lines are `{"type": "answer", ...AnswerRecord}`, `{"type":
  * "judgment", ...JudgmentRecord}`, `{"type": "battle", ...BattleRecord}`,
@@ -25,6 +26,7 @@ export const RUN_FILES = {
   suite: "suite.json",
   contestants: "contestants.json",
   journal: "journal.jsonl",
+  lock: "lock",
 } as const;
 
 export type JournalType = "answer" | "judgment" | "battle" | "battle_error" | "session" | "end";

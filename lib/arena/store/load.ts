@@ -7,6 +7,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AnswerRecord, BattleErrorRecord, BattleRecord, ContestantInfo, JudgmentRecord, RunMeta, SuiteInfo } from "../types.js";
 import type { ArenaConfig } from "../tournament/config.js";
+import type { JudgeConfig } from "../judges/config.js";
+
+/** A run's recorded config: as written, every default filled in, the judge merged with the suite's defaults. */
+export type RecordedConfig = Omit<ArenaConfig, "judge"> & { judge: JudgeConfig };
 import { readJournal } from "./journal.js";
 import { RUN_FILES } from "./layout.js";
 import { RecordIndex, battleGroupKey } from "./records.js";
@@ -15,7 +19,7 @@ import { readJsonFile, readRunMeta } from "./run-store.js";
 export interface LoadedRun {
   dir: string;
   /** The resolved config the run was made with (no secrets). */
-  config: ArenaConfig;
+  config: RecordedConfig;
   suite: SuiteInfo;
   contestants: ContestantInfo[];
   /** Every answer, including failed ones (`error` set, no `text`). */
@@ -55,7 +59,7 @@ export function orderedRecords(index: RecordIndex, suite: SuiteInfo, contestants
  */
 export function loadRun(dir: string): LoadedRun {
   const meta = readRunMeta(dir);
-  const config = readJsonFile<ArenaConfig>(join(dir, RUN_FILES.config));
+  const config = readJsonFile<RecordedConfig>(join(dir, RUN_FILES.config));
   const suite = readJsonFile<SuiteInfo>(join(dir, RUN_FILES.suite));
   const contestants = readJsonFile<ContestantInfo[]>(join(dir, RUN_FILES.contestants));
   const journalFile = join(dir, RUN_FILES.journal);

@@ -3,7 +3,7 @@
  * in-memory indexes so the tournament can ask "is this answer/verdict
  * already recorded?" without re-reading the file.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, openSync, writeSync, closeSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { ConfigError, FormatError } from "../../util/errors.js";
@@ -46,7 +46,52 @@ export function readRunMeta(dir: string): RunMeta {
   return meta;
 }
 
+/**
+ * Takes the run's lock file (`lock`: pid and host), so two processes never
+ * append to one journal. A lock left by a process that died (kill -9) on
+ * this host is taken over; a live one is an error naming its pid.
+ */
+function takeLock(dir: string): string {
+  const file = join(dir, RUN_FILES.lock);
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname() }));
+      closeSync(fd);
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      let holder: { pid?: number; host?: string } = {};
+      try {
+        holder = JSON.parse(readFileSync(file, "utf8"));
+      } catch {
+        // A lock torn by a crash while being written: nobody holds it.
+      }
+      if (holder.host === hostname() && typeof holder.pid === "number" && alive(holder.pid)) {
+        const who = holder.pid === process.pid ? "this process (another runTournament call)" : `process ${holder.pid} on this machine`;
+        throw new ConfigError(`run ${dir} is being played by ${who}; wait for it or stop it first`);
+      }
+      if (holder.host !== undefined && holder.host !== hostname()) {
+        throw new ConfigError(`run ${dir} is locked by ${holder.host} (pid ${holder.pid}); if that run is no longer going, delete ${file}`);
+      }
+      unlinkSync(file);
+    }
+  }
+  throw new ConfigError(`cannot take the lock ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export class RunStore {
+  private lockFile: string | undefined;
+
   readonly index = new RecordIndex();
 
   private constructor(
@@ -67,8 +112,10 @@ export class RunStore {
     writeFileAtomic(join(dir, RUN_FILES.suite), JSON.stringify(init.suite) + "\n");
     writeFileAtomic(join(dir, RUN_FILES.contestants), JSON.stringify(init.contestants, null, 2) + "\n");
     writeFileAtomic(join(dir, RUN_FILES.meta), JSON.stringify(init.meta, null, 2) + "\n");
+    const lock = takeLock(dir);
     const writer = await JournalWriter.open(join(dir, RUN_FILES.journal), policy);
     const store = new RunStore(dir, init.meta, writer);
+    store.lockFile = lock;
     await store.append([{ type: "session", started: new Date().toISOString(), resume: false, pid: process.pid, host: hostname() }]);
     return store;
   }
@@ -76,10 +123,19 @@ export class RunStore {
   /** Opens an existing run to continue it (cutting a torn journal tail left by a crash). */
   static async resume(dir: string, policy: FsyncPolicy): Promise<RunStore> {
     const meta = readRunMeta(dir);
+    const lock = takeLock(dir);
     const file = join(dir, RUN_FILES.journal);
-    const { entries } = readJournal(file);
-    const writer = await JournalWriter.open(file, policy);
+    let entries: JournalEntry[];
+    let writer: JournalWriter;
+    try {
+      entries = readJournal(file).entries;
+      writer = await JournalWriter.open(file, policy);
+    } catch (e) {
+      unlinkSync(lock);
+      throw e;
+    }
     const store = new RunStore(dir, meta, writer);
+    store.lockFile = lock;
     for (const e of entries) store.index.ingest(e);
     await store.append([{ type: "session", started: new Date().toISOString(), resume: true, pid: process.pid, host: hostname(), repaired_bytes: writer.repairedBytes }]);
     return store;
@@ -96,6 +152,17 @@ export class RunStore {
   }
 
   async close(): Promise<void> {
-    await this.writer.close();
+    try {
+      await this.writer.close();
+    } finally {
+      if (this.lockFile) {
+        try {
+          unlinkSync(this.lockFile);
+        } catch {
+          // already gone
+        }
+        this.lockFile = undefined;
+      }
+    }
   }
 }

@@ -50,6 +50,15 @@ export function loadSuite(nameOrPath: string, searchPath?: string[]): SuiteInfo 
     throw new ConfigError(`prompts file ${promptsFile} does not exist`, { file: yamlFile, line: lineOf("prompts"), key: "prompts" });
   }
   const prompts = parsePrompts(readFileSync(promptsFile, "utf8"), promptsFile, meta.categories);
+  for (const c of Object.keys(meta.category_generation ?? {})) {
+    if (!meta.categories.includes(c)) {
+      throw new ConfigError(`category_generation names '${c}', which is not in categories`, { file: yamlFile, line: lineOf(`category_generation.${c}`), key: `category_generation.${c}` });
+    }
+  }
+  const judgeTypes = ["llm", "reference", "human", "custom", "ensemble"];
+  if (meta.judge && !judgeTypes.includes(String(meta.judge.type))) {
+    throw new ConfigError(`judge.type must be one of ${judgeTypes.join(", ")}; got ${JSON.stringify(meta.judge.type)}`, { file: yamlFile, line: lineOf("judge.type"), key: "judge.type" });
+  }
   const body = {
     name: meta.name,
     version: meta.version,
@@ -57,6 +66,7 @@ export function loadSuite(nameOrPath: string, searchPath?: string[]): SuiteInfo 
     categories: meta.categories,
     judge: meta.judge,
     generation: meta.generation,
+    category_generation: meta.category_generation,
     prompts,
   };
   return { ...body, hash: contentHash(body) };
@@ -68,7 +78,7 @@ export function parsePrompts(text: string, file: string, categories: readonly st
   const prompts: SuitePrompt[] = [];
   const seen = new Map<string, number>();
   const allowed = new Set(categories);
-  const lines = text.split("\n");
+  const lines = text.replace(/^\uFEFF/, "").split("\n");
   for (let i = 0; i < lines.length && problems.length < MAX_PROBLEMS; i++) {
     const raw = lines[i].trim();
     if (raw === "") continue;

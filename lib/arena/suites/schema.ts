@@ -8,8 +8,10 @@
  * description: ...           # required
  * categories: [math, ...]    # required; every prompt's category must be listed
  * prompts: prompts.jsonl     # optional; the prompts file in the folder
- * judge: {type: llm, ...}    # optional; default judge (see judges/config.ts)
+ * judge: {type: llm, ...}    # optional; default judge settings (see judges/config.ts); a run's
+ *                            # judge of the same type is laid over them key by key
  * generation: {max_tokens: 512}  # optional; default generation parameters
+ * category_generation: {math: {temperature: 0}}  # optional; per-category defaults
  * ```
  *
  * `prompts.jsonl`: one object a line,
@@ -26,6 +28,10 @@ export const SuiteFileSchema = z.strictObject({
   prompts: z.string().default("prompts.jsonl").describe("Prompts file, relative to the suite folder."),
   judge: z.record(z.string(), z.unknown()).optional().describe("Default judge config for runs on this suite."),
   generation: GenerationParamsSchema.optional().describe("Default generation parameters for runs on this suite."),
+  category_generation: z
+    .record(z.string(), GenerationParamsSchema)
+    .optional()
+    .describe("Per-category generation defaults over `generation` (MT-Bench samples math and coding at temperature 0, writing at 0.7)."),
 });
 
 export type SuiteFile = z.output<typeof SuiteFileSchema>;

@@ -1,11 +1,19 @@
 /**
- * Adaptive schedule: each batch of battles goes where it shrinks rating
- * uncertainty most, the aim of Chatbot Arena's active sampling (Chiang et al.
- * 2024, sec. 5). Here the uncertainty is the posterior covariance C of a
- * Bradley-Terry fit; one more battle between i and j adds information
- * w = p(1-p) along u = e_i - e_j, which lowers trace(C) by
- * w |C u|^2 / (1 + w u'Cu) (Sherman-Morrison). Battles are picked greedily,
- * updating C after each pick so a batch spreads over pairs. Ties in gain are
+ * Adaptive schedule: each batch of battles goes where it shrinks the
+ * uncertainty of the predicted win rates most, the aim of Chatbot Arena's
+ * active sampling (Chiang et al. 2024, sec. 5: sample pairs by how much one
+ * more battle narrows their win-rate confidence interval).
+ *
+ * Uncertainty is measured with a Bradley-Terry fit: C is the posterior
+ * covariance of the ratings, and by the delta method the variance of the
+ * predicted win probability of pair (i, j) is w_ij^2 u'Cu with
+ * w_ij = p_ij (1 - p_ij) and u = e_i - e_j. The total over all pairs is
+ * trace(C L C') summed as u'(C L C)u, where L is the Laplacian with weights
+ * w_ij^2. One more battle on pair k adds information w_k along u_k, which
+ * (Sherman-Morrison) lowers the total by w_k u_k'(C L C)u_k / (1 + w_k u_k'Cu_k).
+ * Lopsided pairs (p near 0 or 1) have tiny w, so battles go to close pairs
+ * and to pairs that link otherwise poorly connected models. Picks are
+ * greedy, updating C after each so a batch spreads out; equal gains are
  * broken by the seeded generator; each pick takes a random unplayed prompt.
  */
 import { ConfigError } from "../../util/errors.js";
@@ -16,9 +24,23 @@ import { pairKey, type BattleSpec, type PlayedBattle, type Schedule } from "./sp
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/** out = a b for [n*n] row-major matrices. */
+function matmul(a: Float64Array, b: Float64Array, n: number, out = new Float64Array(n * n)): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k];
+      if (aik === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += aik * b[k * n + j];
+    }
+  }
+  return out;
+}
+
 /**
- * Picks `count` pairs (indices into `pairs`) that most reduce trace(C).
- * `available[k]` caps how many more battles pair k can have (unplayed prompts).
+ * Picks `count` pairs (indices into `pairs`) that most reduce the summed
+ * variance of predicted win probabilities. `available[k]` caps how many more
+ * battles pair k can have (its unplayed prompts).
  */
 export function pickPairs(
   n: number,
@@ -31,29 +53,41 @@ export function pickPairs(
 ): number[] {
   const c = Float64Array.from(cov);
   const left = [...available];
-  const picks: number[] = [];
+  const w = pairs.map(([i, j]) => {
+    const p = sigmoid(theta[i] - theta[j]);
+    return p * (1 - p);
+  });
+  // Laplacian of the squared weights over every pair of models.
+  const lap = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const p = sigmoid(theta[i] - theta[j]);
+      const v = (p * (1 - p)) ** 2;
+      lap[i * n + i] += v;
+      lap[j * n + j] += v;
+      lap[i * n + j] -= v;
+      lap[j * n + i] -= v;
+    }
+  }
+  const tmp = new Float64Array(n * n);
+  const d = new Float64Array(n * n);
   const cu = new Float64Array(n);
+  const picks: number[] = [];
   for (let t = 0; t < count; t++) {
+    matmul(matmul(c, lap, n, tmp), c, n, d); // D = C L C
     let best = -1;
     let bestGain = -Infinity;
     let ties = 0;
     for (let k = 0; k < pairs.length; k++) {
       if (left[k] <= 0) continue;
       const [i, j] = pairs[k];
-      const p = sigmoid(theta[i] - theta[j]);
-      const w = p * (1 - p);
-      let norm2 = 0;
-      for (let r = 0; r < n; r++) {
-        const v = c[r * n + i] - c[r * n + j];
-        norm2 += v * v;
-      }
       const q = c[i * n + i] + c[j * n + j] - 2 * c[i * n + j];
-      const gain = (w * norm2) / (1 + w * q);
-      if (gain > bestGain * (1 + 1e-12) + 1e-300) {
+      const g = (w[k] * (d[i * n + i] + d[j * n + j] - 2 * d[i * n + j])) / (1 + w[k] * q);
+      if (best < 0 || g > bestGain * (1 + 1e-9)) {
         best = k;
-        bestGain = gain;
+        bestGain = g;
         ties = 1;
-      } else if (Math.abs(gain - bestGain) <= 1e-12 * Math.abs(bestGain)) {
+      } else if (g >= bestGain * (1 - 1e-9)) {
         // Reservoir choice among equal gains: uniform and seeded.
         ties++;
         if (rng.int(ties) === 0) best = k;
@@ -63,11 +97,8 @@ export function pickPairs(
     picks.push(best);
     left[best]--;
     const [i, j] = pairs[best];
-    const p = sigmoid(theta[i] - theta[j]);
-    const w = p * (1 - p);
     for (let r = 0; r < n; r++) cu[r] = c[r * n + i] - c[r * n + j];
-    const q = cu[i] - cu[j];
-    const f = w / (1 + w * q);
+    const f = w[best] / (1 + w[best] * (cu[i] - cu[j]));
     for (let r = 0; r < n; r++) for (let s = 0; s < n; s++) c[r * n + s] -= f * cu[r] * cu[s];
   }
   return picks;

@@ -9,7 +9,7 @@
  * prompts: {categories: [math], ids: [...], limit: 20}   # optional subset, in suite order
  * generation: {temperature: 0.7, max_tokens: 512}        # over the suite's defaults
  * contestants: [...]           # >= 2, see contestants/config.ts
- * judge: {...}                 # see judges/config.ts; default: the suite's judge
+ * judge: {...}                 # see judges/config.ts; over the suite's judge defaults
  * schedule: {type: round-robin}   # | {type: sample, battles: N} | {type: adaptive, battles: N, batch: B} | {type: swiss, rounds: R}
  * cache: .cache/tslm-arena     # cross-run answer/verdict cache; false = off
  * fsync: batch                 # batch (group commit) | always | none
@@ -22,7 +22,6 @@
 import { z } from "../../util/config.js";
 import { ContestantConfigSchema } from "../contestants/config.js";
 import { GenerationParamsSchema } from "../contestants/params.js";
-import { JudgeConfigSchema } from "../judges/config.js";
 
 export const ScheduleSchema = z.discriminatedUnion("type", [
   z.strictObject({
@@ -60,7 +59,10 @@ export const ArenaConfigSchema = z.strictObject({
     .describe("A subset of the suite's prompts."),
   generation: GenerationParamsSchema.optional().describe("Generation parameters over the suite's defaults."),
   contestants: z.array(ContestantConfigSchema).min(2).describe("Two or more contestants with unique names."),
-  judge: JudgeConfigSchema.optional().describe("The judge; default: the suite's default judge."),
+  judge: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("The judge (judges/config.ts), laid over the suite's judge defaults of the same type; `type` defaults to the suite's, else llm. Validated after merging."),
   schedule: ScheduleSchema.default({ type: "round-robin" }),
   cache: z.union([z.string(), z.literal(false)]).default(".cache/tslm-arena").describe("Cross-run cache of answers and verdicts keyed by content hash; false = off."),
   fsync: z.enum(["batch", "always", "none"]).default("batch").describe("batch: group commit, every acknowledged record is on disk; none survives kill -9 but not power loss."),

@@ -13,7 +13,7 @@ import { isEnsemble, type Judge, type JudgePlan } from "../judges/types.js";
 import type { RunStore } from "../store/run-store.js";
 import type { ContentCache } from "../store/cache.js";
 import type { JournalEntry } from "../store/journal.js";
-import { contentHash, shortId } from "../store/hash.js";
+import { contentHash, hashParts, shortId, textHash } from "../store/hash.js";
 import { decide, gameScore, majority, type Decision, type OrderJudgment } from "./decide.js";
 import { pairKey, type BattleSpec, type PlayedBattle } from "./spec.js";
 
@@ -23,8 +23,8 @@ export interface EngineContext {
   contestants: Map<string, Contestant>;
   plan: JudgePlan;
   prompts: Map<string, SuitePrompt>;
-  /** Suite and run generation parameters merged; contestants' own go over these. */
-  generation: GenerationParams;
+  /** Generation parameters by prompt category (suite < suite category < run); contestants' own go over these. */
+  generation: (category: string) => GenerationParams;
   seed: number;
   retryErrors: boolean;
   signal?: AbortSignal;
@@ -56,6 +56,21 @@ export class Engine {
     this.orderRng = new Random(ctx.seed).fork("orders");
   }
 
+  private readonly identities = new Map<object, string>();
+  private readonly promptHashes = new Map<string, string>();
+
+  private identityHash(judge: Judge): string {
+    let h = this.identities.get(judge);
+    if (h === undefined) this.identities.set(judge, (h = contentHash(judge.identity)));
+    return h;
+  }
+
+  private promptHash(p: SuitePrompt): string {
+    let h = this.promptHashes.get(p.id);
+    if (h === undefined) this.promptHashes.set(p.id, (h = contentHash({ category: p.category, messages: p.messages, reference: p.reference })));
+    return h;
+  }
+
   private aborted(): boolean {
     return this.ctx.signal?.aborted ?? false;
   }
@@ -81,7 +96,7 @@ export class Engine {
 
   private async makeAnswer(id: string, model: string, prompt: SuitePrompt): Promise<AnswerRecord> {
     const c = this.ctx.contestants.get(model)!;
-    const params = mergeParams(this.ctx.generation, c.params);
+    const params = mergeParams(this.ctx.generation(prompt.category), c.params);
     if (params.seed === undefined) params.seed = this.ctx.seed;
     const key = contentHash({ answer: c.identity, messages: prompt.messages, params });
     const base = { id, prompt_id: prompt.id, model, key };
@@ -98,7 +113,7 @@ export class Engine {
         if (c.cacheable) this.ctx.cache?.putAnswer(key, { text: r.text, tokens: r.tokens });
         this.counts.answers.new++;
       } catch (e) {
-        if (this.aborted()) throw e;
+        if (this.aborted()) throw this.ctx.signal?.reason ?? e;
         const ex = e as { attempts?: number; errors?: string[] };
         rec = { ...base, error: message(e), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors : undefined };
         this.counts.answers.errors++;
@@ -128,14 +143,8 @@ export class Engine {
   }
 
   private async makeJudgment(id: string, judge: Judge, prompt: SuitePrompt, first: AnswerRecord, second: AnswerRecord): Promise<JudgmentRecord> {
-    const key = contentHash({
-      judge: judge.identity,
-      category: prompt.category,
-      messages: prompt.messages,
-      reference: prompt.reference,
-      first: first.text,
-      second: second.text,
-    });
+    // Judge identity + prompt (category, messages, reference) + both answer texts in order.
+    const key = hashParts("judgment/1", this.identityHash(judge), this.promptHash(prompt), textHash(first.text!), textHash(second.text!));
     const base = { id, prompt_id: prompt.id, judge: judge.id, first: first.model, second: second.model, key };
     let rec: JudgmentRecord;
     const hit = judge.cacheable ? this.ctx.cache?.getVerdict(key) : undefined;
@@ -151,7 +160,7 @@ export class Engine {
         }
         this.counts.judgments.new++;
       } catch (e) {
-        if (this.aborted()) throw e;
+        if (this.aborted()) throw this.ctx.signal?.reason ?? e;
         const ex = e as { attempts?: number; errors?: string[] };
         rec = { ...base, error: message(e), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors : undefined };
         this.counts.judgments.errors++;

@@ -29,8 +29,10 @@ export class EndpointQueues {
     let q = this.queues.get(key);
     if (!q) {
       const l = this.limits.get(key)!;
+      // Requests are spaced evenly (one per 60000/rpm ms) rather than sent in a burst each minute,
+      // which is what per-second token buckets on hosted APIs tolerate best.
       q = l.requestsPerMinute
-        ? new PQueue({ concurrency: l.concurrency, intervalCap: Math.max(1, Math.floor(l.requestsPerMinute)), interval: 60_000, carryoverConcurrencyCount: true })
+        ? new PQueue({ concurrency: l.concurrency, intervalCap: 1, interval: Math.max(1, Math.round(60_000 / l.requestsPerMinute)), carryoverConcurrencyCount: true })
         : new PQueue({ concurrency: l.concurrency });
       this.queues.set(key, q);
     }

@@ -6,12 +6,22 @@
  */
 import type { Command } from "commander";
 import * as arenaRun from "./arena-run.js";
+import * as arenaReport from "./arena-report.js";
+import * as generate from "./generate.js";
+import * as exportCmd from "./export.js";
+import * as inspect from "./inspect.js";
+import * as doctor from "./doctor.js";
+import * as kernel from "./kernel.js";
+import * as notebook from "./notebook.js";
+import * as finetune from "./finetune.js";
+import * as evalCmd from "./eval.js";
+import * as pretrain from "./pretrain.js";
 
 interface CommandModule {
   register(program: Command): void;
 }
 
-const commandModules: CommandModule[] = [arenaRun];
+const commandModules: CommandModule[] = [arenaRun, arenaReport, generate, exportCmd, inspect, doctor, kernel, notebook, finetune, evalCmd, pretrain];
 
 export function registerAll(program: Command): void {
   for (const m of commandModules) m.register(program);

@@ -4,9 +4,11 @@
  * Every task has one checkable answer: facts about the generated world,
  * one-digit addition, string transformations (reverse, capitals) and
  * formatting (last name first). The pretraining corpus states every fact in
- * plain prose, one sentence per line, including the held-out ones; the
- * instruction set teaches only the question/answer format on the train
- * split. So a base model pretrained on the corpus "knows" the held-out facts
+ * plain text, one sentence per line, including the held-out ones: as a
+ * statement, as the answer first, and as the question on one line with the
+ * bare answer on the next (as a web page's FAQ would). The instruction set
+ * teaches the chat format (`<|prompt|>`, `<|answer|>`, stopping with EOS)
+ * on the train split only. So a base model pretrained on the corpus "knows" the held-out facts
  * but not the format, and fine-tuning should raise held-out exact match.
  */
 import { Random } from "../../util/random.js";
@@ -35,27 +37,27 @@ function personTasks(p: Person): SkillTask[] {
     {
       id: `facts-city-${id}`, category: "facts", tags: ["city"],
       prompt: `Where does ${n} live?`, answer: p.city,
-      prose: [`${n} lives in ${p.city}.`, `Where does ${n} live? ${n} lives in ${p.city}.`, `${p.city} is the home of ${n}.`],
+      prose: [`${n} lives in ${p.city}.`, `Where does ${n} live?\n${p.city}`, `${p.city} is the home of ${n}.`],
     },
     {
       id: `facts-colour-${id}`, category: "facts", tags: ["colour"],
       prompt: `What is the favourite colour of ${n}?`, answer: p.colour,
-      prose: [`The favourite colour of ${n} is ${p.colour}.`, `What is the favourite colour of ${n}? It is ${p.colour}.`, `${capital(p.colour)} is the favourite colour of ${n}.`],
+      prose: [`The favourite colour of ${n} is ${p.colour}.`, `What is the favourite colour of ${n}?\n${p.colour}`, `${capital(p.colour)} is the favourite colour of ${n}.`],
     },
     {
       id: `facts-pet-${id}`, category: "facts", tags: ["pet"],
       prompt: `What pet does ${n} have?`, answer: p.pet,
-      prose: [`${n} has a pet ${p.pet}.`, `What pet does ${n} have? ${n} has a ${p.pet}.`, `${capital(p.pet)} is the pet of ${n}.`],
+      prose: [`${n} has a pet ${p.pet}.`, `What pet does ${n} have?\n${p.pet}`, `${capital(p.pet)} is the pet of ${n}.`],
     },
     {
       id: `facts-job-${id}`, category: "facts", tags: ["job"],
       prompt: `What is the job of ${n}?`, answer: p.job,
-      prose: [`${n} works as a ${p.job}.`, `What is the job of ${n}? ${n} is a ${p.job}.`, `${capital(p.job)} is the job of ${n}.`],
+      prose: [`${n} works as a ${p.job}.`, `What is the job of ${n}?\n${p.job}`, `${capital(p.job)} is the job of ${n}.`],
     },
     {
       id: `formatting-lastfirst-${id}`, category: "formatting", tags: ["names"],
       prompt: `Write the name ${n} with the last name first.`, answer: `${p.last}, ${p.first}`,
-      prose: [`${n} written last name first is ${p.last}, ${p.first}.`, `Write the name ${n} with the last name first: ${p.last}, ${p.first}.`, `${p.last}, ${p.first} is ${n} with the last name first.`],
+      prose: [`${n} written last name first is ${p.last}, ${p.first}.`, `Write the name ${n} with the last name first.\n${p.last}, ${p.first}`, `${p.last}, ${p.first} is ${n} with the last name first.`],
     },
   ];
 }
@@ -71,12 +73,12 @@ function wordTasks(w: string): SkillTask[] {
     {
       id: `strings-reverse-${w}`, category: "strings", tags: ["reverse"],
       prompt: `Reverse the word ${w}.`, answer: rev,
-      prose: [`The word ${w} reversed is ${rev}.`, `Reverse the word ${w}: ${rev}.`, `${rev} is the word ${w} reversed.`],
+      prose: [`The word ${w} reversed is ${rev}.`, `Reverse the word ${w}.\n${rev}`, `${rev} is the word ${w} reversed.`],
     },
     {
       id: `strings-upper-${w}`, category: "strings", tags: ["uppercase"],
       prompt: `Write the word ${w} in capital letters.`, answer: up,
-      prose: [`The word ${w} in capital letters is ${up}.`, `Write the word ${w} in capital letters: ${up}.`, `${up} is the word ${w} in capital letters.`],
+      prose: [`The word ${w} in capital letters is ${up}.`, `Write the word ${w} in capital letters.\n${up}`, `${up} is the word ${w} in capital letters.`],
     },
   ];
 }
@@ -86,7 +88,7 @@ function additionTask(a: number, b: number): SkillTask {
   return {
     id: `arithmetic-add-${a}-${b}`, category: "arithmetic", tags: ["addition"],
     prompt: `What is ${a} + ${b}?`, answer: String(c),
-    prose: [`${a} plus ${b} is ${c}.`, `What is ${a} + ${b}? ${a} + ${b} = ${c}.`, `${c} is the sum of ${a} and ${b}.`],
+    prose: [`${a} plus ${b} is ${c}.`, `What is ${a} + ${b}?\n${c}`, `${c} is the sum of ${a} and ${b}.`],
   };
 }
 

@@ -17,6 +17,8 @@ export interface NativeAddon {
   matmul(heap: Heap, a: number, b: number, c: number, batchDims: Int32Array, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, bf16: boolean): void;
   segmentSum(heap: Heap, x: number, ids: number, out: number, n: number, inner: number, numSegments: number): void;
+  scatterNd(heap: Heap, idx: number, updates: number, out: number, n: number, k: number, strides: Float64Array, slice: number, numSlices: number): void;
+  gather(heap: Heap, x: number, idx: number, out: number, outer: number, axis: number, inner: number, n: number, elemBytes: number): void;
   adamw(heap: Heap, p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number): void;
   dequantize(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: number, scales: number,
@@ -26,6 +28,22 @@ export interface NativeAddon {
   binary(heap: Heap, op: number, a: number, b: number, out: number, shapes: Int32Array): void;
   unary(heap: Heap, op: number, x: number, out: number, n: number, alpha: number): void;
   softmax(heap: Heap, x: number, out: number, rows: number, cols: number): void;
+  /** desc: [rank, shape..., srcStrides..., dstStrides...] in elements. */
+  copy(heap: Heap, src: number, dst: number, elemBytes: number, desc: Float64Array): void;
+  cast(heap: Heap, src: number, dst: number, n: number, from: number, to: number): void;
+  reduce(heap: Heap, op: number, x: number, out: number, outer: number, r: number, inner: number): void;
+  rmsNorm(heap: Heap, x: number, w: number, y: number, rstd: number, rows: number, d: number, eps: number): void;
+  rmsNormGrad(heap: Heap, dy: number, x: number, w: number, rstd: number, dx: number, dw: number, rows: number, d: number): void;
+  swiglu(heap: Heap, g: number, u: number, y: number, n: number): void;
+  swigluGrad(heap: Heap, dy: number, g: number, u: number, dg: number, du: number, n: number): void;
+  rotary(heap: Heap, x: number, cos: number, sin: number, y: number, outer: number, t: number, hd: number, inverse: boolean): void;
+  /** mask = -1 for none. */
+  attention(heap: Heap, q: number, k: number, v: number, mask: number, o: number, p: number, bg: number, m: number, n: number,
+    hd: number, hv: number, scale: number): void;
+  attentionGrad(heap: Heap, dout: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number,
+    bg: number, m: number, n: number, hd: number, hv: number, scale: number): void;
+  nllRows(heap: Heap, x: number, labels: number, nll: number, lse: number, rows: number, v: number): void;
+  nllRowsGrad(heap: Heap, x: number, labels: number, lse: number, dnll: number, dx: number, rows: number, v: number): void;
 }
 
 export type LoadResult = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

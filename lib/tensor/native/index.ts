@@ -14,8 +14,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { setFusedKernels } from "../fused.js";
 import { loadAddon } from "./addon.js";
 import { fusedKernelConfigs, nativeFusedKernels } from "./fused_impl.js";
+import { fusedOpKernels, fusedOps } from "./fused_ops.js";
 import { elementwiseKernels } from "./kernels/elementwise.js";
+import { layoutKernels } from "./kernels/layout.js";
 import { makeBatchMatMul, makeFusedMatMul } from "./kernels/matmul.js";
+import { makeGather, makeScatterNd } from "./kernels/gather.js";
 import { makeUnsortedSegmentSum } from "./kernels/segment_sum.js";
 import { setState } from "./state.js";
 
@@ -89,9 +92,14 @@ export async function enableNative(options: NativeOptions = {}): Promise<NativeS
     const fmm = original("_FusedMatMul");
     if (fmm) configs.push(makeFusedMatMul(fmm));
     configs.push(makeUnsortedSegmentSum(original("UnsortedSegmentSum")));
+    const gather = original("GatherV2");
+    if (gather) configs.push(makeGather(gather));
+    const scatter = original("ScatterNd");
+    if (scatter) configs.push(makeScatterNd(scatter));
     configs.push(...elementwiseKernels(original));
+    configs.push(...layoutKernels(original));
     const fused = fusedKernelConfigs();
-    configs.push(...fused.kernels);
+    configs.push(...fused.kernels, ...fusedOpKernels());
     for (const c of configs) {
       const prev = tf.getKernel(c.kernelName, BACKEND);
       if (prev) {
@@ -106,7 +114,7 @@ export async function enableNative(options: NativeOptions = {}): Promise<NativeS
     enabled = { ok: true, library: info.library, threads: info.threads, bf16, kernels: kernelList(configs) };
   }
   enabled = { ...enabled, threads: info.threads, bf16 };
-  setFusedKernels(nativeFusedKernels());
+  setFusedKernels({ ...nativeFusedKernels(), ...fusedOps() });
   return { ...enabled };
 }
 

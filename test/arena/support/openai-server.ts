@@ -37,6 +37,8 @@ export interface ScriptedServer {
   requests: ScriptedRequest[];
   /** Replies by kind, for assertions. */
   served: { ok: number; status: number; hang: number; raw: number };
+  /** Most requests in flight at once, by model. */
+  maxInFlight: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
   const requests: ScriptedRequest[] = [];
   const served = { ok: 0, status: 0, hang: 0, raw: 0 };
   const hanging = new Set<ServerResponse>();
+  const inFlight = new Map<string, number>();
+  const maxInFlight = new Map<string, number>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
@@ -73,6 +77,9 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
         authorization: req.headers.authorization,
       };
       requests.push(r);
+      inFlight.set(r.model, (inFlight.get(r.model) ?? 0) + 1);
+      maxInFlight.set(r.model, Math.max(maxInFlight.get(r.model) ?? 0, inFlight.get(r.model)!));
+      res.on("close", () => inFlight.set(r.model, inFlight.get(r.model)! - 1));
       let reply: Reply;
       try {
         reply = await script(r);
@@ -113,7 +120,8 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
       else send();
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Node clients drop sockets whose keep-alive hint is under ~1 s; close() ends idle sockets anyway.
+  server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", resolve);
@@ -124,6 +132,7 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
     port: bound,
     requests,
     served,
+    maxInFlight,
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

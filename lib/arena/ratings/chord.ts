@@ -1,0 +1,110 @@
+/**
+ * Bootstrap refits by the simplified Newton ("chord") method: every round
+ * starts from the full-data fit and reuses the Cholesky factor of the
+ * full-data Hessian instead of factorising its own.
+ */
+import { addGauge, btDerivatives, type BTFit, type BTSolverOptions, type BTWorkspace, btWorkspace, DEFAULT_BT_SOLVER, newtonBT, type PairStats, playedMask } from "./bt.js";
+import { components, type PairLayout } from "./compact.js";
+import { choleskyInPlace, solveCholesky } from "./linalg.js";
+
+/**
+ * Simplified Newton ("chord") refit for bootstrap rounds: reuses the
+ * Cholesky factor of the full-data Hessian (`factor`, from `hessianFactor`)
+ * instead of factorising each round's Hessian. A round's Hessian differs
+ * from the full-data one by the resampling noise only, so each step cuts the
+ * error by a factor of ~10 for the cost of one gradient pass and two
+ * triangular solves. Falls back to `newtonBT` when convergence is slow or
+ * the round's comparison graph differs (a model without battles, or a split).
+ */
+export function chordBT(
+  m: number,
+  layout: PairLayout,
+  stats: PairStats,
+  factor: Float64Array,
+  t0: Float64Array,
+  options: BTSolverOptions = {},
+  ws: BTWorkspace = btWorkspace(m),
+): BTFit {
+  const { alpha, l2, tol, maxIter } = { ...DEFAULT_BT_SOLVER, ...options };
+  if (!fullyConnected(m, layout, stats)) return newtonBT(m, layout, stats, options, t0, ws);
+  const t = Float64Array.from(t0);
+  const { grad, step } = ws;
+  let previous = Infinity;
+  for (let it = 0; it < maxIter; it++) {
+    btGradient(t, layout, stats, alpha, l2, grad);
+    for (let k = 0; k < m; k++) step[k] = -grad[k];
+    solveCholesky(factor, step, m);
+    let maxStep = 0;
+    for (let k = 0; k < m; k++) maxStep = Math.max(maxStep, Math.abs(step[k]));
+    if (!(maxStep < 1 / alpha) || (it >= 2 && maxStep > 0.5 * previous)) {
+      // Far from the warm start or contracting slowly: full Newton from here.
+      const fit = newtonBT(m, layout, stats, options, t, ws);
+      return { ...fit, iterations: fit.iterations + it };
+    }
+    for (let k = 0; k < m; k++) t[k] += step[k];
+    // Linear convergence with ratio r < 1/2: the remaining error is below the last step.
+    if (maxStep < tol) return { t, iterations: it + 1, converged: true, components: 1 };
+    previous = maxStep;
+  }
+  return { t, iterations: maxIter, converged: false, components: 1 };
+}
+
+/** Cholesky factor of the gauge-fixed Hessian at t (for `chordBT`). */
+export function hessianFactor(m: number, layout: PairLayout, stats: PairStats, t: Float64Array, options: BTSolverOptions = {}): Float64Array {
+  const { alpha, l2 } = { ...DEFAULT_BT_SOLVER, ...options };
+  const hess = new Float64Array(m * m);
+  const grad = new Float64Array(m);
+  btDerivatives(t, layout, stats, alpha, l2, grad, hess);
+  addGauge(hess, m, l2, components(m, layout, stats.N), playedMask(m, layout, stats));
+  choleskyInPlace(hess, m);
+  return hess;
+}
+
+/** Gradient only (one exp per pair). */
+function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array): void {
+  grad.fill(0);
+  const { i: pi, j: pj } = layout;
+  const { S, N } = stats;
+  for (let q = 0; q < pi.length; q++) {
+    const n = N[q];
+    if (n === 0) continue;
+    const i = pi[q];
+    const j = pj[q];
+    const x = alpha * (t[i] - t[j]);
+    const e = Math.exp(-Math.abs(x));
+    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    const d = alpha * (n * p - S[q]);
+    grad[i] += d;
+    grad[j] -= d;
+  }
+  if (l2 > 0) for (let k = 0; k < t.length; k++) grad[k] += l2 * t[k];
+}
+
+/** Whether each layout's full pair graph is connected (computed once per layout). */
+const layoutConnected = new WeakMap<PairLayout, boolean>();
+
+/** True when every model played and the comparison graph is one component. */
+function fullyConnected(m: number, layout: PairLayout, stats: PairStats): boolean {
+  // Fast path: every pair kept some battles, so the graph is the full layout's.
+  let allPairs = true;
+  for (let q = 0; q < stats.N.length; q++) {
+    if (!(stats.N[q] > 0)) {
+      allPairs = false;
+      break;
+    }
+  }
+  if (allPairs) {
+    let connected = layoutConnected.get(layout);
+    if (connected === undefined) {
+      const comp = components(m, layout);
+      connected = comp.every((c) => c === 0);
+      layoutConnected.set(layout, connected);
+    }
+    return connected;
+  }
+  const played = playedMask(m, layout, stats);
+  for (let k = 0; k < m; k++) if (!played[k]) return false;
+  const comp = components(m, layout, stats.N);
+  for (let k = 0; k < m; k++) if (comp[k] !== 0) return false;
+  return true;
+}

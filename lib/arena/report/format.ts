@@ -1,0 +1,114 @@
+/**
+ * Formatting shared by the HTML and Markdown reports: column specs for the
+ * report's tables, cell formatting, and the run facts block.
+ */
+import type { ColumnTable } from "arquero";
+import { dependencyVersion, packageInfo } from "../../util/package.js";
+import type { ReportRun, RunAnalysis } from "./analyze.js";
+
+export interface Column {
+  key: string;
+  label: string;
+  /** "int", "rating" (1 decimal), "pct" (1 decimal %), "num" (3 decimals) or text. */
+  kind?: "int" | "rating" | "pct" | "num" | "text";
+}
+
+export function formatCell(v: unknown, kind: Column["kind"] = "text"): string {
+  if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "-";
+  if (typeof v !== "number") return String(v);
+  switch (kind) {
+    case "int":
+      return String(Math.round(v));
+    case "rating":
+      return v.toFixed(1);
+    case "pct":
+      return `${(100 * v).toFixed(1)}%`;
+    case "num":
+      return v.toFixed(3);
+    default:
+      return String(v);
+  }
+}
+
+/** Table rows as formatted strings. */
+export function cells(table: ColumnTable | readonly Record<string, unknown>[], columns: Column[]): string[][] {
+  const rows = Array.isArray(table) ? table : (table as ColumnTable).objects();
+  return (rows as Record<string, unknown>[]).map((r) => columns.map((c) => formatCell(r[c.key], c.kind)));
+}
+
+export const RATING_COLUMNS: Column[] = [
+  { key: "rank", label: "rank (UB)", kind: "int" },
+  { key: "model", label: "model" },
+  { key: "rating", label: "rating", kind: "rating" },
+  { key: "lower", label: "lower", kind: "rating" },
+  { key: "upper", label: "upper", kind: "rating" },
+  { key: "battles", label: "battles", kind: "int" },
+];
+
+export const POSITION_COLUMNS: Column[] = [
+  { key: "judge", label: "judge" },
+  { key: "judgments", label: "verdicts", kind: "int" },
+  { key: "errors", label: "errors", kind: "int" },
+  { key: "first", label: "first won", kind: "int" },
+  { key: "second", label: "second won", kind: "int" },
+  { key: "ties", label: "ties", kind: "int" },
+  { key: "first_rate", label: "first-position win rate", kind: "pct" },
+  { key: "first_low", label: "95% low", kind: "pct" },
+  { key: "first_high", label: "95% high", kind: "pct" },
+];
+
+export const CONSISTENCY_COLUMNS: Column[] = [
+  { key: "judge", label: "judge" },
+  { key: "pairs", label: "judged in both orders", kind: "int" },
+  { key: "consistent", label: "consistent", kind: "int" },
+  { key: "first_biased", label: "first won twice", kind: "int" },
+  { key: "second_biased", label: "second won twice", kind: "int" },
+  { key: "other", label: "tie in one order", kind: "int" },
+  { key: "consistency", label: "consistency", kind: "pct" },
+];
+
+export const AGREEMENT_COLUMNS: Column[] = [
+  { key: "judge_a", label: "judge" },
+  { key: "judge_b", label: "other judge" },
+  { key: "shared", label: "items both judged", kind: "int" },
+  { key: "agreement", label: "agreement (with ties)", kind: "pct" },
+  { key: "shared_decided", label: "both decided", kind: "int" },
+  { key: "agreement_without_ties", label: "agreement (without ties)", kind: "pct" },
+];
+
+const METHOD_NAMES: Record<string, string> = { bt: "Bradley-Terry", elo: "online Elo", "bt-style": "Bradley-Terry with style control" };
+
+/** Versions of the tools that wrote the report (read at run time). */
+export function reportVersions(): Record<string, string> {
+  const out: Record<string, string> = { tslm: packageInfo().version };
+  for (const dep of ["vega", "vega-lite", "vega-embed", "arquero"]) out[dep] = dependencyVersion(dep) ?? "unknown";
+  return out;
+}
+
+/** Label/value lines describing the run (no clock: only the run's own timestamp). */
+export function runFacts(run: ReportRun, analysis: RunAnalysis): [string, string][] {
+  const result = analysis.leaderboard.result;
+  const judge = run.config.judge as { type?: string; model?: string; id?: string } | undefined;
+  const facts: [string, string][] = [
+    ["run", run.meta.id],
+    ["created", run.meta.created],
+    ["complete", run.meta.complete ? "yes" : "no (interrupted: resume it with tslm arena run --resume)"],
+    ["seed", String(run.meta.seed)],
+    ["suite", `${run.suite.name} ${run.suite.version} (${run.suite.prompts.length} prompts), sha256 ${run.meta.suiteHash}`],
+    ["contestants", run.contestants.map((c) => `${c.name} (${c.type})`).join(", ")],
+    ["judge", judge ? [judge.type, judge.model ?? judge.id].filter(Boolean).join(" ") : "-"],
+    ["battles rated", String(run.battles.length)],
+    [
+      "errors (never rated)",
+      `${run.errors.answers.length} answers, ${run.errors.judgments.length} judgments, ${run.errors.battles.length} undecided battles`,
+    ],
+    [
+      "rating",
+      `${METHOD_NAMES[result.method]}, ${result.rounds} bootstrap rounds (seed ${result.options.seed}), ${Math.round(result.options.confidence * 100)}% intervals, ties ${result.options.ties === "half" ? "as half wins" : "dropped"}` +
+        (result.options.anchor ? `, ${result.options.anchor.model} anchored at ${result.options.anchor.rating}` : ""),
+    ],
+    ["run made with", Object.entries(run.meta.versions).map(([k, v]) => `${k} ${v}`).join(", ")],
+    ["report made with", Object.entries(reportVersions()).map(([k, v]) => `${k} ${v}`).join(", ")],
+  ];
+  return facts;
+}

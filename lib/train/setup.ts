@@ -1,0 +1,47 @@
+/**
+ * Prepares a loaded model for a training method: quantizes the frozen base
+ * (QLoRA), attaches LoRA, and lists the trainable parameters under stable
+ * names (the names checkpoints and optimizer state use).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { CausalLM } from "../model/causal-lm.js";
+import { LoraModel } from "../model/lora-model.js";
+import { quantizeModel, baseMemory, type BaseMemoryReport } from "../model/quantize-model.js";
+import { ConfigError } from "../util/errors.js";
+import type { TrainConfig } from "./config.js";
+import type { Param } from "./optimizer.js";
+
+export interface PreparedModel {
+  model: CausalLM;
+  /** Present for method "lora". */
+  lora?: LoraModel;
+  params: Param[];
+  quantizedLayers: number;
+  memory: BaseMemoryReport;
+}
+
+/** A model variable's Hugging Face name (variables are named `m<id>/<hf name>`). */
+export function stableName(v: tf.Variable): string {
+  const i = v.name.indexOf("/");
+  return i >= 0 ? v.name.slice(i + 1) : v.name;
+}
+
+/**
+ * Quantizes (when configured) and attaches LoRA (method "lora") or unfreezes
+ * every weight (method "full").
+ * @throws ConfigError for quantization with full fine-tuning.
+ */
+export function prepareModel(model: CausalLM, cfg: TrainConfig): PreparedModel {
+  if (cfg.method === "full" && cfg.quantization !== "none") {
+    throw new ConfigError(`quantization '${cfg.quantization}' freezes the base, which full fine-tuning trains; use method 'lora' (QLoRA) or quantization 'none'`, { key: "quantization" });
+  }
+  const quantizedLayers = quantizeModel(model, cfg.quantization);
+  if (cfg.method === "lora") {
+    const lora = new LoraModel(model, cfg.lora, { seed: cfg.seed });
+    const params = lora.trainableVariables().map((p) => ({ name: p.name, variable: p.variable }));
+    return { model, lora, params, quantizedLayers, memory: baseMemory(model) };
+  }
+  for (const v of model.variables()) v.trainable = true;
+  const params = model.trainableVariables().map((v) => ({ name: stableName(v), variable: v }));
+  return { model, params, quantizedLayers, memory: baseMemory(model) };
+}

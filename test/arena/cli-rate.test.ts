@@ -1,0 +1,110 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { rateBattles, ratingRows } from "../../lib/arena/ratings/rate.js";
+import { simulateBattles } from "../../lib/arena/ratings/simulate.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const RUN = join(ROOT, "test/fixtures/arena/example-run");
+
+/** Runs `tslm ARGS` from source in a child process. */
+function tslm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const code = 'const { main } = await import("./lib/cli/main.ts"); await main(process.argv.slice(1));';
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, ...args], { cwd: ROOT, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The last stdout line parsed as the one JSON object `--json` prints. */
+function json(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split("\n");
+  assert.equal(lines.length, 1, `--json prints one line, got:\n${stdout}`);
+  return JSON.parse(lines[0]);
+}
+
+describe("arena CLI: rate, leaderboard, report", function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), "tslm-cli-rate-"));
+  const battles = simulateBattles({ battles: 800, ratings: { alpha: 1150, beta: 1050, gamma: 950, delta: 850 }, rng: 12 });
+  const jsonl = join(dir, "battles.jsonl");
+  writeFileSync(jsonl, battles.map((b) => JSON.stringify({ ...b, tstamp: 1700000000 + b.index!, language: "English" })).join("\n") + "\n");
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("rate --json prints {ratings: [{model, rating, lower, upper, rank, battles}]} equal to the library's", () => {
+    const r = tslm("arena", "rate", jsonl, "--json", "--bootstrap", "200", "--seed", "5", "--anchor", "gamma=1000");
+    assert.equal(r.status, 0, r.stderr);
+    const out = json(r.stdout) as { ratings: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(out.ratings[0]), ["model", "rating", "lower", "upper", "rank", "battles"]);
+    const lib = ratingRows(rateBattles(battles, { bootstrap: 200, seed: 5, anchor: { model: "gamma", rating: 1000 } }));
+    assert.deepEqual(out.ratings, JSON.parse(JSON.stringify(lib)));
+    assert.equal((out.ratings as { model: string; rating: number }[]).find((x) => x.model === "gamma")!.rating, 1000);
+  });
+
+  it("rate reads a JSON array and runs online Elo", () => {
+    const file = join(dir, "battles.json");
+    writeFileSync(file, JSON.stringify(battles.slice(0, 300)));
+    const r = tslm("arena", "rate", file, "--method", "elo", "--bootstrap", "0", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const out = json(r.stdout) as { method: string; ratings: unknown[] };
+    assert.equal(out.method, "elo");
+    assert.equal(out.ratings.length, 4);
+  });
+
+  it("rate names bad lines with file and line and exits non-zero; --skip-bad rates the rest", () => {
+    const file = join(dir, "bad.jsonl");
+    const lines = battles.slice(0, 50).map((b) => JSON.stringify(b));
+    lines.splice(6, 0, '{"model_a": "alpha", "model_b": "beta", "winner": "draw"}');
+    lines.splice(10, 0, "{not json");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const r = tslm("arena", "rate", file);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad\.jsonl:7: 'winner' must be one of/);
+    assert.match(r.stderr, /bad\.jsonl:11: invalid JSON/);
+    assert.equal(r.stdout, "");
+    const skipped = tslm("arena", "rate", file, "--skip-bad", "--bootstrap", "20", "--json");
+    assert.equal(skipped.status, 0, skipped.stderr);
+    assert.equal((json(skipped.stdout) as { skipped: number }).skipped, 2);
+    assert.match(skipped.stderr, /skipped .*bad\.jsonl:7/);
+  });
+
+  it("rate rejects bad flags by name", () => {
+    for (const [flag, value, pattern] of [
+      ["--anchor", "gamma", /--anchor expects MODEL=RATING/],
+      ["--method", "glicko", /--method.*"bt"\|"elo"/],
+      ["--bootstrap", "1.5", /--bootstrap expects an integer/],
+    ] as const) {
+      const r = tslm("arena", "rate", jsonl, flag, value);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, pattern);
+    }
+    const missing = tslm("arena", "rate", join(dir, "nope.jsonl"));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /cannot read battle log.*nope\.jsonl/);
+  });
+
+  it("leaderboard prints a run's leaderboard (text and --json)", () => {
+    const text = tslm("arena", "leaderboard", RUN, "--bootstrap", "100");
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /run example-run: 70 battles/);
+    assert.match(text.stdout, /rank\s+model\s+rating\s+95% CI\s+battles/);
+    const out = json(tslm("arena", "leaderboard", RUN, "--json", "--bootstrap", "100").stdout) as { run: string; ratings: { model: string }[] };
+    assert.equal(out.run, "example-run");
+    assert.equal(out.ratings.length, 5);
+  });
+
+  it("report writes byte-identical files from two separate processes", () => {
+    const a = join(dir, "report-a");
+    const b = join(dir, "report-b");
+    const ra = tslm("arena", "report", RUN, "--out", a, "--json");
+    const rb = tslm("arena", "report", RUN, "--out", b);
+    assert.equal(ra.status, 0, ra.stderr);
+    assert.equal(rb.status, 0, rb.stderr);
+    assert.match(rb.stdout, /report: .*report\.html/);
+    const files = (d: string) => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(d, join(e.parentPath, e.name))).sort();
+    assert.deepEqual(files(a), files(b));
+    for (const f of files(a)) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs`);
+    assert.equal((json(ra.stdout) as { files: string[] }).files.length, files(a).length);
+  });
+});

@@ -1,0 +1,130 @@
+import { strict as assert } from "node:assert";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadRun } from "../../lib/arena/store/load.js";
+import { scriptSafe } from "../../lib/arena/report/html.js";
+import { writeReport } from "../../lib/arena/report/write.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const RUN = join(ROOT, "test/fixtures/arena/example-run");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe("arena/report: HTML, Markdown and JSON reports of a run", function () {
+  this.timeout(120_000);
+  let out: string;
+  let files: string[];
+
+  before(async () => {
+    out = mkdtempSync(join(tmpdir(), "tslm-report-"));
+    ({ files } = await writeReport(RUN, { out }));
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it("writes report.html, report.md, report.json and one SVG per chart", () => {
+    assert.deepEqual(listFiles(out).filter((f) => !f.startsWith("figures")), ["report.html", "report.json", "report.md"]);
+    const figures = listFiles(join(out, "figures"));
+    assert.ok(figures.length >= 9, figures.join(", "));
+    assert.equal(files.length, figures.length + 3);
+    const md = readFileSync(join(out, "report.md"), "utf8");
+    for (const f of figures) assert.ok(md.includes(`](figures/${f})`), `Markdown links ${f}`);
+    assert.match(md, /\| rank \(UB\) \| model \| rating/);
+  });
+
+  it("puts battles, verdicts, ratings, config, seed, tool versions and the suite hash in the JSON", () => {
+    const run = loadRun(RUN);
+    const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+    assert.equal(json.format, "tslm-arena-report");
+    assert.equal(json.run.seed, run.meta.seed);
+    assert.equal(json.run.suite.hash, run.meta.suiteHash);
+    assert.deepEqual(json.run.versions, run.meta.versions);
+    assert.ok(json.report.versions.vega && json.report.versions["vega-lite"] && json.report.versions.tslm);
+    assert.equal(json.battles.length, run.battles.length);
+    assert.equal(json.judgments.length, run.judgments.length);
+    assert.deepEqual(json.config, JSON.parse(JSON.stringify(run.config)));
+    assert.equal(json.ratings.ratings.length, run.contestants.length);
+    assert.equal(json.ratings.rounds, 1000);
+    assert.equal(json.report.rating_options.seed, run.meta.seed, "the bootstrap is seeded with the run's seed");
+    assert.ok(json.diagnostics.position_bias[0].first_rate > 0.5, "the fixture's judge favours the first answer");
+  });
+
+  it("gives byte-identical files for the same run folder", async () => {
+    const again = mkdtempSync(join(tmpdir(), "tslm-report-"));
+    try {
+      await writeReport(RUN, { out: again });
+      assert.deepEqual(listFiles(again), listFiles(out));
+      for (const f of listFiles(out)) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(again, f))), `${f} differs`);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
+  });
+
+  it("is self-contained: scripts inlined, no external URL to fetch, an SVG fallback in every chart", () => {
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    assert.ok(!/<script[^>]+src=/i.test(html) && !/<link[^>]+href=/i.test(html));
+    assert.ok(html.includes("vegaEmbed"));
+    const charts = [...html.matchAll(/<div class="chart" data-spec="([^"]+)"[^>]*>(.{0,5})/g)];
+    assert.ok(charts.length >= 9);
+    for (const c of charts) assert.equal(c[2], "<svg ", `fallback SVG in ${c[1]}`);
+    assert.equal(scriptSafe('a="</script>"'), 'a="<\\/script>"');
+  });
+
+  it("draws every chart in headless Chromium with no network (screenshot kept in test-artifacts/)", async () => {
+    const { chromium } = await import("playwright-core");
+    const profile = mkdtempSync(join(tmpdir(), "tslm-chromium-"));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      viewport: { width: 1200, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const external: string[] = [];
+      const errors: string[] = [];
+      await page.route("**/*", (route) => {
+        const url = route.request().url();
+        if (url.startsWith("file:") || url.startsWith("data:")) return route.continue();
+        external.push(url);
+        return route.abort();
+      });
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(pathToFileURL(join(out, "report.html")).href);
+      await page.waitForSelector("body[data-charts=done]", { timeout: 60_000 });
+      const charts = await page.$$eval("div.chart", (divs) =>
+        divs.map((d) => ({
+          id: d.getAttribute("data-spec"),
+          rendered: d.getAttribute("data-rendered"),
+          error: d.getAttribute("data-error"),
+          // data marks only: vega tags them role-mark (axes, legends and titles have other roles)
+          marks: d.querySelectorAll("svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > text").length,
+          width: d.getBoundingClientRect().width,
+        })),
+      );
+      assert.ok(charts.length >= 9);
+      for (const c of charts) {
+        assert.equal(c.rendered, "vega", `${c.id} was not drawn by vega-embed: ${c.error}`);
+        assert.ok(c.marks > 0, `${c.id} has no data marks`);
+        assert.ok(c.width > 100, `${c.id} is ${c.width}px wide`);
+      }
+      const heat = charts.find((c) => c.id === "spec-win-fraction")!;
+      assert.ok(heat.marks >= 2 * 5 * 4, `win-fraction heatmap shows ${heat.marks} marks`);
+      assert.deepEqual(external, [], "no network requests");
+      assert.deepEqual(errors, [], "no page errors");
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "arena-report.png"), fullPage: true });
+      assert.ok(existsSync(join(ARTIFACTS, "arena-report.png")));
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
