@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- arena [--json] [--rounds N] [--battles N] [--models N] [--skip-scipy] [--skip-harness]`
+ * `npm run bench -- arena [--json] [--rounds N] [--battles N] [--models N] [--skip-scipy] [--skip-harness]
+ *                        [--prompts N] [--contestants N] [--concurrency N] [--in-flight N] [--fsync batch|always|none]`
  *
  * 1. Ratings: Bradley-Terry fit + 1,000 bootstrap rounds on 100,000 battles
  *    among 50 models (goal: under 1 s), timed end to end from battle
@@ -166,9 +167,10 @@ async function benchHarness() {
     const promptsN = value("--prompts", 60);
     writeFileSync(join(suite, "suite.yaml"), "name: bench\nversion: '1'\ndescription: generated prompts\ncategories: [general]\n");
     writeFileSync(join(suite, "prompts.jsonl"), Array.from({ length: promptsN }, (_, i) => JSON.stringify({ id: `p${i}`, category: "general", prompt: `Question ${i}?` })).join("\n") + "\n");
-    const endpoint = { base_url: server.url, concurrency: 64, timeout_ms: 10_000, retries: 2, backoff_ms: 1 };
+    const endpoint = { base_url: server.url, concurrency: value("--concurrency", 64), timeout_ms: 10_000, retries: 2, backoff_ms: 1 };
+    const fsyncPolicy = args.includes("--fsync") ? args[args.indexOf("--fsync") + 1] : "batch";
     const contestants = Array.from({ length: value("--contestants", 8) }, (_, i) => ({ name: `m${i}`, type: "openai", model: `m${i}`, ...endpoint }));
-    const config = { name: "bench", out: dir, seed: 0, suite, cache: false, fsync: "batch", max_in_flight: 256, contestants, judge: { type: "llm", model: "judge", orders: "both", ...endpoint } };
+    const config = { name: "bench", out: dir, seed: 0, suite, cache: false, fsync: fsyncPolicy, max_in_flight: value("--in-flight", 256), contestants, judge: { type: "llm", model: "judge", orders: "both", ...endpoint } };
     const t0 = performance.now();
     const run = await runTournament(config as never, { progress: "off" });
     const ms = performance.now() - t0;
@@ -176,8 +178,8 @@ async function benchHarness() {
     const perSecond = (battles * 1000) / ms;
     const requests = await server.requests();
     log(`harness: ${battles} battles (${contestants.length} contestants x ${promptsN} prompts, round robin, judge in both orders), ${requests} HTTP requests`);
-    log(`  ${ms.toFixed(0)} ms -> ${perSecond.toFixed(0)} battles/s (${((requests * 1000) / ms).toFixed(0)} requests/s), journal fsync batch, cache off, endpoint in its own process`);
-    return { battles, contestants: contestants.length, prompts: promptsN, requests, wall_ms: ms, battles_per_s: perSecond, goal_battles_per_s: 2000, errors: run.errors.battles.length };
+    log(`  ${ms.toFixed(0)} ms -> ${perSecond.toFixed(0)} battles/s (${((requests * 1000) / ms).toFixed(0)} requests/s), journal fsync ${fsyncPolicy}, cache off, endpoint in its own process`);
+    return { battles, contestants: contestants.length, prompts: promptsN, requests, fsync: fsyncPolicy, wall_ms: ms, battles_per_s: perSecond, goal_battles_per_s: 2000, errors: run.errors.battles.length };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -35,17 +35,15 @@ function simple(name: string, make: () => tf.Tensor[], op: (...xs: tf.Tensor[]) 
   };
 }
 
-function fusedCase(name: string, make: () => tf.Tensor[], fused: (...xs: tf.Tensor[]) => tf.Tensor | undefined, ops: (...xs: tf.Tensor[]) => tf.Tensor, grad = true): Case {
+/** `differentiable`: how many leading inputs get gradients (the rest are constants such as masks). */
+function fusedCase(name: string, make: () => tf.Tensor[], fused: (...xs: tf.Tensor[]) => tf.Tensor | undefined, ops: (...xs: tf.Tensor[]) => tf.Tensor, differentiable: number): Case {
   const wrap = (f: (...xs: tf.Tensor[]) => tf.Tensor) => () => {
     const xs = make();
-    const floatXs = xs.filter((x) => x.dtype === "float32");
     const run = () =>
-      grad
-        ? tf.tidy(() => {
-            const g = tf.grads((...ys: tf.Tensor[]) => tf.sum(f(...ys.concat(xs.slice(ys.length)))));
-            return g(floatXs);
-          })
-        : f(...xs);
+      tf.tidy(() => {
+        const g = tf.grads((...ys: tf.Tensor[]) => tf.sum(f(...ys.concat(xs.slice(ys.length)))));
+        return g(xs.slice(0, differentiable));
+      });
     return { run, dispose: () => tf.dispose(xs) };
   };
   return {
@@ -73,8 +71,8 @@ const cases: Case[] = [
   simple("slice half of [8,12,128,64] (last axis)", () => [rnd([8, 12, 128, 64])], (x) => tf.slice(x, [0, 0, 0, 32], [8, 12, 128, 32])),
   simple("gather 1024 rows of [8192,768]", () => [rnd([8192, 768]), tf.randomUniformInt([1024], 0, 8192, 2)], (t, i) => tf.gather(t, i)),
   simple("scatterND 1024 rows into [8192,768]", () => [tf.reshape(tf.randomUniformInt([1024], 0, 8192, 2), [1024, 1]), rnd([1024, 768])], (i, u) => tf.scatterND(i, u, [8192, 768])),
-  fusedCase("rmsNorm fwd+bwd [1024,768]", () => [rnd([1024, 768]), rnd([768])], (x, w) => fusedKernels().rmsNorm?.(x, w as tf.Tensor1D, 1e-6), (x, w) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6))), w)),
-  fusedCase("swiglu fwd+bwd [1024,2048]", () => [rnd([1024, 2048]), rnd([1024, 2048])], (g, u) => fusedKernels().swiglu?.(g, u), (g, u) => tf.mul(tf.mul(g, tf.sigmoid(g)), u)),
+  fusedCase("rmsNorm fwd+bwd [1024,768]", () => [rnd([1024, 768]), rnd([768])], (x, w) => fusedKernels().rmsNorm?.(x, w as tf.Tensor1D, 1e-6), (x, w) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6))), w), 2),
+  fusedCase("swiglu fwd+bwd [1024,2048]", () => [rnd([1024, 2048]), rnd([1024, 2048])], (g, u) => fusedKernels().swiglu?.(g, u), (g, u) => tf.mul(tf.mul(g, tf.sigmoid(g)), u), 2),
   fusedCase(
     "attention fwd+bwd [8,12,128,64] causal",
     () => {
@@ -84,6 +82,7 @@ const cases: Case[] = [
     },
     (q, k, v, m) => fusedKernels().attention?.(q, k, v, m as tf.Tensor2D, 0.125),
     (q, k, v, m) => tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 0.125), m)), v),
+    3,
   ),
 ];
 

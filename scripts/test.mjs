@@ -1,17 +1,33 @@
 #!/usr/bin/env node
-// `npm test [-- mocha args]`: installs missing system packages (Jupyter,
-// OpenBLAS/oneDNN, Chromium), builds the library and the native addon, then
-// runs every spec with mocha. The last line printed is `N passed, N failed`.
+// `npm test [-- FILES... | mocha args]`: installs missing system packages
+// (Jupyter, OpenBLAS/oneDNN, Chromium), builds the library and the native
+// addon, then runs the specs with mocha: all of them, or only FILES when given
+// (mocha itself would add .mocharc's spec list to FILES). The last line
+// printed is `N passed, N failed`.
+//   TSLM_TEST_NO_SETUP=1  skips the system packages and the build.
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: "inherit" }).status ?? 1;
+// Progress bars of long tests would interleave with mocha's report.
+const env = { ...process.env, TSLM_PROGRESS: process.env.TSLM_PROGRESS ?? "0" };
+const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: "inherit", env }).status ?? 1;
 
 const args = process.argv.slice(2);
-const skipSetup = process.env.TSLM_TEST_NO_SETUP === "1";
-if (!skipSetup) {
+if (process.env.TSLM_TEST_NO_SETUP !== "1") {
   if (run("bash", ["scripts/system-deps.sh"]) !== 0) process.exit(1);
   if (run("npm", ["run", "--silent", "build"]) !== 0) process.exit(1);
 }
-process.exit(run("npx", ["mocha", ...args]));
+
+const files = args.filter((a) => !a.startsWith("-") && /\.test\.ts$/.test(a) && existsSync(new URL(`../${a}`, import.meta.url)));
+let mochaArgs = args;
+if (files.length > 0) {
+  // Same options as .mocharc.json, without its spec list.
+  const rc = JSON.parse(readFileSync(new URL("../.mocharc.json", import.meta.url), "utf8"));
+  const opts = ["--no-config", "--timeout", String(rc.timeout ?? 120000), "--reporter", rc.reporter ?? "spec"];
+  for (const o of rc["node-option"] ?? []) opts.push("--node-option", o);
+  if (rc.exit) opts.push("--exit");
+  mochaArgs = [...opts, ...args];
+}
+process.exit(run("npx", ["mocha", ...mochaArgs]));

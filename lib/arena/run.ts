@@ -204,38 +204,44 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
   const dir = opts.dir ? resolve(opts.dir) : join(config.out, id);
   const contestantInfo: ContestantInfo[] = contestants.map((c) => ({ name: c.name, type: c.type, identity: c.identity }));
 
+  // Opened before the run folder is taken, so a bad cache path leaves no lock behind.
+  const cache = config.cache === false ? undefined : await ContentCache.open(config.cache);
   let store: RunStore;
   const resuming = (opts.resume ?? false) && existsSync(join(dir, "run.json"));
-  if (resuming) {
-    // Check before touching the journal: a refused resume leaves no trace.
-    const m = readRunMeta(dir) as RunMeta & { configParts?: Record<string, string> };
-    if (m.configHash !== configHash) {
-      const differ = Object.keys(configParts).filter((k) => m.configParts?.[k] !== configParts[k]);
-      throw new ConfigError(`run ${dir} was made with a different config (differs in: ${differ.join(", ") || "unknown"}); start a new run instead of resuming`);
+  try {
+    if (resuming) {
+      // Check before touching the journal: a refused resume leaves no trace.
+      const m = readRunMeta(dir) as RunMeta & { configParts?: Record<string, string> };
+      if (m.configHash !== configHash) {
+        const differ = Object.keys(configParts).filter((k) => m.configParts?.[k] !== configParts[k]);
+        throw new ConfigError(`run ${dir} was made with a different config (differs in: ${differ.join(", ") || "unknown"}); start a new run instead of resuming`);
+      }
+      if (JSON.stringify(m.shard ?? null) !== JSON.stringify(config.shard ?? null)) {
+        throw new ConfigError(`run ${dir} is shard ${JSON.stringify(m.shard ?? null)}, the config asks for ${JSON.stringify(config.shard ?? null)}`, { key: "shard" });
+      }
+      store = await RunStore.resume(dir, config.fsync);
+    } else {
+      const meta: RunMeta & { configParts: Record<string, string> } = {
+        id,
+        format: "tslm-arena-run",
+        format_version: RUN_FORMAT_VERSION,
+        created: new Date().toISOString(),
+        seed: config.seed,
+        suite: suite.name,
+        suiteHash: suite.hash,
+        configHash,
+        configParts,
+        versions: versions(),
+        shard: config.shard,
+      };
+      // The config is recorded as written (relative paths kept), with every default filled in.
+      store = await RunStore.create(dir, { meta, config: { ...prep.config, judge: judgeCfg }, configText: prep.configText, suite, contestants: contestantInfo }, config.fsync);
     }
-    if (JSON.stringify(m.shard ?? null) !== JSON.stringify(config.shard ?? null)) {
-      throw new ConfigError(`run ${dir} is shard ${JSON.stringify(m.shard ?? null)}, the config asks for ${JSON.stringify(config.shard ?? null)}`, { key: "shard" });
-    }
-    store = await RunStore.resume(dir, config.fsync);
-  } else {
-    const meta: RunMeta & { configParts: Record<string, string> } = {
-      id,
-      format: "tslm-arena-run",
-      format_version: RUN_FORMAT_VERSION,
-      created: new Date().toISOString(),
-      seed: config.seed,
-      suite: suite.name,
-      suiteHash: suite.hash,
-      configHash,
-      configParts,
-      versions: versions(),
-      shard: config.shard,
-    };
-    // The config is recorded as written (relative paths kept), with every default filled in.
-    store = await RunStore.create(dir, { meta, config: { ...prep.config, judge: judgeCfg }, configText: prep.configText, suite, contestants: contestantInfo }, config.fsync);
+  } catch (e) {
+    await cache?.close();
+    throw e;
   }
 
-  const cache = config.cache === false ? undefined : await ContentCache.open(config.cache);
   const inner = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, inner.signal]) : inner.signal;
   // Every request in flight listens for a stop; hundreds at once are expected.
@@ -305,7 +311,7 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
           }),
         ),
       );
-      played.push(...results);
+      for (const r of results) played.push(r); // push(...results) overflows the stack past ~100k battles
     }
     const p = progress(true);
     await store.append([{ type: "end", finished: new Date().toISOString(), counts: { answers: p.answers, judgments: p.judgments, battles: p.battles } }]);

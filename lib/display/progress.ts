@@ -4,9 +4,10 @@
  * and nothing at all (a few field writes per update) elsewhere, e.g. under
  * test runners or with `TSLM_PROGRESS=0`.
  *
- * `TSLM_PROGRESS`: `0`/`off` silent; `bar` forces the terminal bar; `lines`
- * prints a plain line every few seconds (logs, CI); unset picks the notebook
- * when inside the kernel, the bar when stderr is a terminal, else silence.
+ * Inside the tslm kernel progress is always a notebook display. Elsewhere
+ * `TSLM_PROGRESS` decides: `0`/`off` silent; `bar` forces the terminal bar;
+ * `lines` prints a plain line every few seconds (logs, CI); unset draws the
+ * bar when stderr is a terminal and stays silent otherwise.
  */
 import type { SingleBar } from "cli-progress";
 import { displayable } from "./bundle.js";
@@ -50,11 +51,12 @@ export interface Progress {
 
 /** The mode `auto` resolves to here and now. */
 export function progressMode(env: NodeJS.ProcessEnv = process.env, stderrIsTTY = Boolean(process.stderr.isTTY)): ProgressMode {
+  // In a notebook the display is the output the user asked for, whatever the terminal settings.
+  if (inNotebook()) return "notebook";
   const v = (env.TSLM_PROGRESS ?? "").toLowerCase();
   if (v === "0" || v === "off" || v === "false") return "off";
   if (v === "bar") return "bar";
   if (v === "lines") return "lines";
-  if (inNotebook()) return "notebook";
   return stderrIsTTY ? "bar" : "off";
 }
 

@@ -10,6 +10,7 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { TslmError } from "../util/errors.js";
 import { displayable, type Displayable, type MimeBundle } from "./bundle.js";
 
 /** MIME type of Vega-Lite 5 specs in Jupyter. */
@@ -43,12 +44,20 @@ export function withSchema(spec: VegaLiteSpec): VegaLiteSpec {
 /** Renders a Vega-Lite spec to SVG markup in Node. Throws on an invalid spec. */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const { vega, vl } = await loadVega();
-  const compiled = vl.compile(withSchema(spec) as never).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  // Collect vega-lite's warnings (it would print them) to explain a failure.
+  const warnings: string[] = [];
+  const logger = vega.logger(vega.Warn);
+  logger.warn = (...args: readonly unknown[]) => (warnings.push(args.map(String).join(" ")), logger);
+  let view: InstanceType<typeof vega.View> | undefined;
   try {
+    const compiled = vl.compile(withSchema(spec) as never, { logger }).spec;
+    view = new vega.View(vega.parse(compiled), { renderer: "none", logger });
     return await view.toSVG();
+  } catch (e) {
+    const hint = warnings.length ? ` (warnings: ${warnings.join("; ")})` : "";
+    throw new TslmError(`cannot render the Vega-Lite spec ${describeChart(spec)}: ${(e as Error).message}${hint}`, {}, { cause: e });
   } finally {
-    view.finalize();
+    view?.finalize();
   }
 }
 

@@ -58,7 +58,7 @@ void k_rmsnorm_grad(napi_env, const Args& a) {
   float* dw = a.at<float>(heap, len, 6, d);
   // Fixed chunks of rows, each with its own dw partial, summed in chunk order:
   // the same bits whatever the thread count or timing.
-  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(rows, rows * d < kMinParallelWork ? 1 : 8));
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(rows, rows * d * 4 < kMinParallelWork ? 1 : 8));
   const int64_t per = (rows + chunks - 1) / chunks;
   std::vector<float> partial(static_cast<size_t>(chunks * d), 0.0f);
   pool_run(chunks, [&](int64_t c, int) {

@@ -249,6 +249,14 @@ describe("arena/ratings: bad input", () => {
     assert.throws(() => rateBattles([], { boostrap: 3 } as never), /unknown config key 'boostrap'/);
   });
 
+  it("rates an empty log to an empty leaderboard with a warning", () => {
+    for (const method of ["bt", "elo"] as const) {
+      const r = rateBattles([], { method, bootstrap: 10 });
+      assert.deepEqual(r.models, []);
+      assert.deepEqual(r.warnings, ["there are no battles to rate"]);
+    }
+  });
+
   it("folds battles into unique outcome rows", () => {
     const counts = countOutcomes(
       toBattleArrays([

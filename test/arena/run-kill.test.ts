@@ -97,7 +97,13 @@ describe("arena/run: kill -9 and resume", function () {
         for (const id of seen) assert.ok(nowSet.has(id), `record ${id} was lost`);
         assert.equal(nowSet.size, now.length, `duplicate records after session ${session}`);
         seen = now;
-        if (loadRun(join(out, "killed")).meta.complete) break;
+        // Whatever survived a kill is consistent: a judgment's answers and a battle's judgments are there too.
+        const partial = loadRun(join(out, "killed"));
+        const answers = new Set(partial.answers.filter((a) => a.text !== undefined).map((a) => `${a.prompt_id}|${a.model}`));
+        const judged = new Set(partial.judgments.map((j) => `${j.prompt_id}|${j.first}|${j.second}`));
+        for (const j of partial.judgments) assert.ok(answers.has(`${j.prompt_id}|${j.first}`) && answers.has(`${j.prompt_id}|${j.second}`), `judgment ${j.id} outlived its answers`);
+        for (const b of partial.battles) assert.ok(judged.has(`${b.prompt_id}|${b.model_a}|${b.model_b}`) && judged.has(`${b.prompt_id}|${b.model_b}|${b.model_a}`), `battle ${b.id} outlived its judgments`);
+        if (partial.meta.complete) break;
       }
       assert.ok(kills >= 3, `only ${kills} kills landed mid-run`);
       const killed = loadRun(join(out, "killed"));

@@ -39,7 +39,7 @@ describe("display: bundles and tables", () => {
     assert.match(htmlText, /22 more rows \(25 in all\)/);
     const lines = String(b["text/plain"]).split("\n");
     assert.equal(lines[0], "scores");
-    assert.equal(lines[1], "name      score");
+    assert.equal(lines[1], "name       score");
     assert.equal(lines[3], "<b>x</b>  0.1235");
     assert.equal(lines.at(-1), "... 22 more rows (25 in all)");
     assert.throws(() => tableBundle(rows, { limit: -1 }), /limit must be a non-negative integer, got -1/);

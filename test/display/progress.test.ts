@@ -14,6 +14,7 @@ describe("display: progress", () => {
     rec.install();
     try {
       assert.equal(progressMode({}, true), "notebook");
+      assert.equal(progressMode({ TSLM_PROGRESS: "0" }, false), "notebook");
     } finally {
       rec.remove();
     }

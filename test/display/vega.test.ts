@@ -27,7 +27,7 @@ describe("display: Vega-Lite", function () {
   });
 
   it("fails with a clear error on an invalid spec", async () => {
-    await assert.rejects(renderSvg({ mark: "nonsense" }), /nonsense/);
+    await assert.rejects(renderSvg({ mark: "nonsense" }), /cannot render the Vega-Lite spec \[Vega-Lite nonsense chart\]: /);
   });
 
   it("renders PNG with the bundled DejaVu fonts", async () => {

@@ -79,7 +79,9 @@ export function rateBattles(battles: readonly BattleRecord[], input: RatingOptio
   let style: RatingResult["style"] = null;
   const solver = { alpha: Math.log(options.base), l2: options.l2, tol: options.tol, maxIter: options.maxIter };
 
-  if (options.method === "elo") {
+  if (arrays.a.length === 0) {
+    warnings.push("there are no battles to rate");
+  } else if (options.method === "elo") {
     if (options.style) throw new ConfigError("style control needs method 'bt'", { key: "style" });
     const elo = { k: options.k, scale: options.scale, base: options.base, init: options.init };
     rating.set(onlineElo(arrays, elo));

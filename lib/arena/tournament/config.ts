@@ -13,7 +13,7 @@
  * schedule: {type: round-robin}   # | {type: sample, battles: N} | {type: adaptive, battles: N, batch: B} | {type: swiss, rounds: R}
  * cache: .cache/tslm-arena     # cross-run answer/verdict cache; false = off
  * fsync: batch                 # batch (group commit) | always | none
- * max_in_flight: 64            # battles worked on at once (endpoint limits apply below this)
+ * max_in_flight: 256           # battles worked on at once (endpoint limits apply below this)
  * shard: {index: 0, count: 4}  # run one shard of a static schedule on this machine; merge later
  * ```
  * Relative paths (suite folder, answers files, models, out, cache) are resolved
@@ -66,7 +66,7 @@ export const ArenaConfigSchema = z.strictObject({
   schedule: ScheduleSchema.default({ type: "round-robin" }),
   cache: z.union([z.string(), z.literal(false)]).default(".cache/tslm-arena").describe("Cross-run cache of answers and verdicts keyed by content hash; false = off."),
   fsync: z.enum(["batch", "always", "none"]).default("batch").describe("batch: group commit, every acknowledged record is on disk; none survives kill -9 but not power loss."),
-  max_in_flight: z.number().int().positive().default(64).describe("Battles worked on at once; endpoint queues limit real requests below this."),
+  max_in_flight: z.number().int().positive().default(256).describe("Battles worked on at once; endpoint queues limit real requests below this (cheap: a battle waiting costs a few closures)."),
   shard: z
     .strictObject({ index: z.number().int().min(0), count: z.number().int().positive() })
     .refine((s) => s.index < s.count, "shard.index must be below shard.count")

@@ -4,6 +4,14 @@
  * (journal, cache, or the judge), decides the battles and journals every
  * record as it arrives. Work already in the journal is never redone, so a
  * resumed run repeats nothing; identical in-flight requests are shared.
+ *
+ * Durability without waiting at every step: the journal has one writer that
+ * writes records in append order and syncs the whole file, so once a record
+ * is durable every record appended before it is too. Answers and judgments
+ * are therefore appended without waiting, and a battle counts as played only
+ * when its own (later) records are durable, which covers the answers and
+ * judgments it rests on. A journal failure is sticky: every later append
+ * fails, so the run stops instead of acknowledging anything.
  */
 import { Random } from "../../util/random.js";
 import type { AnswerRecord, BattleErrorRecord, BattleRecord, JudgmentRecord, SuitePrompt } from "../types.js";
@@ -71,6 +79,16 @@ export class Engine {
     return h;
   }
 
+  /** Latest unawaited append: a battle without records of its own waits on it (see the module comment). */
+  private lastAppend: Promise<void> = Promise.resolve();
+
+  private record_(entries: JournalEntry[]): void {
+    const p = this.ctx.store.append(entries);
+    // Failures surface through the next awaited append (the journal's failure is sticky).
+    p.catch(() => undefined);
+    this.lastAppend = p;
+  }
+
   private aborted(): boolean {
     return this.ctx.signal?.aborted ?? false;
   }
@@ -119,7 +137,7 @@ export class Engine {
         this.counts.answers.errors++;
       }
     }
-    await this.ctx.store.append([{ type: "answer", ...rec }]);
+    this.record_([{ type: "answer", ...rec }]);
     return rec;
   }
 
@@ -166,7 +184,7 @@ export class Engine {
         this.counts.judgments.errors++;
       }
     }
-    await this.ctx.store.append([{ type: "judgment", ...rec }]);
+    this.record_([{ type: "judgment", ...rec }]);
     return rec;
   }
 
@@ -252,7 +270,10 @@ export class Engine {
         scores.push(g.model_a === spec.model_a ? gameScore(g) : -gameScore(g));
       }
     }
+    // Durable battle records mean durable answers and judgments before them; a battle whose
+    // records were all there already waits for the latest append instead.
     if (entries.length) await this.ctx.store.append(entries);
+    else await this.lastAppend;
     this.counts.specs++;
     return { spec, scores };
   }

@@ -71,13 +71,17 @@ export class KernelClient {
     this.exited = new Promise((r) => proc.on("exit", (code) => r(code)));
   }
 
-  /** Starts a kernel in a fresh temporary folder (outside the repository). */
-  static async start(args: string[] = []): Promise<KernelClient> {
+  /**
+   * Starts a kernel in a fresh temporary folder (outside the repository):
+   * tslm's by default, or `command` (its `{connection_file}` replaced).
+   */
+  static async start(args: string[] = [], command?: string[]): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "tslm-kernel-test-"));
     const conn = await connectionInfo();
     const file = join(dir, "connection.json");
     writeFileSync(file, JSON.stringify(conn));
-    const proc = spawn(process.execPath, [KERNEL_MAIN, "--connection-file", file, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSLM_PROGRESS: "" } });
+    const argv = command ? command.map((a) => a.replace("{connection_file}", file)) : [process.execPath, KERNEL_MAIN, "--connection-file", file, ...args];
+    const proc = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSLM_PROGRESS: "" } });
     const c = new KernelClient(proc, conn, dir);
     await c.connect();
     return c;

@@ -1,0 +1,97 @@
+/**
+ * Kernel startup and per-cell overhead: the tslm kernel (library preloaded),
+ * the same kernel with `--no-preload`, and plain tslab 1.0.22, measured side
+ * by side in one run (interleaved rounds, medians), each from a fresh folder
+ * outside the repository.
+ *
+ *   npm run bench -- kernel [--rounds 3] [--cells 20] [--json]
+ *
+ * "first result": from spawning the kernel process to the reply of its first
+ * cell (`1 + 1`), the wait a user has after "restart kernel and run".
+ * "per cell": median round trip of a trivial cell afterwards.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { KernelClient } from "../test/kernel/support/client.js";
+
+interface Sample {
+  firstResultMs: number;
+  perCellMs: number;
+}
+
+const argv = process.argv.slice(2);
+const json = argv.includes("--json");
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const rounds = opt("--rounds", 3);
+const cells = opt("--cells", 20);
+
+const tslabBin = join(dirname(createRequire(import.meta.url).resolve("tslab/package.json")), "bin", "tslab");
+const variants: Record<string, { args?: string[]; command?: string[] }> = {
+  tslm: {},
+  "tslm --no-preload": { args: ["--no-preload"] },
+  "tslab (plain)": { command: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"] },
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function measure(v: { args?: string[]; command?: string[] }): Promise<Sample> {
+  const t0 = performance.now();
+  const k = await KernelClient.start(v.args ?? [], v.command);
+  try {
+    const first = await k.execute("1 + 1");
+    if ((first.reply.content as { status: string }).status !== "ok") throw new Error(`first cell failed: ${JSON.stringify(first.reply.content)}`);
+    const firstResultMs = performance.now() - t0;
+    const times: number[] = [];
+    for (let i = 0; i < cells; i++) {
+      const c0 = performance.now();
+      await k.execute(`${i} + 1`);
+      times.push(performance.now() - c0);
+    }
+    return { firstResultMs, perCellMs: median(times) };
+  } finally {
+    await k.close();
+  }
+}
+
+const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
+for (let r = 0; r < rounds; r++) {
+  for (const [name, v] of Object.entries(variants)) {
+    const s = await measure(v);
+    samples[name].push(s);
+    if (!json) process.stderr.write(`round ${r + 1}: ${name.padEnd(18)} first result ${s.firstResultMs.toFixed(0)} ms, per cell ${s.perCellMs.toFixed(1)} ms\n`);
+  }
+}
+
+const summary = Object.fromEntries(
+  Object.entries(samples).map(([name, xs]) => [name, { firstResultMs: Math.round(median(xs.map((x) => x.firstResultMs))), perCellMs: Number(median(xs.map((x) => x.perCellMs)).toFixed(1)) }]),
+);
+const tslm = summary["tslm"];
+const plain = summary["tslab (plain)"];
+const result = {
+  bench: "kernel",
+  rounds,
+  cells,
+  node: process.version,
+  variants: summary,
+  preloadAddsMs: tslm.firstResultMs - plain.firstResultMs,
+  perCellRatio: Number((tslm.perCellMs / plain.perCellMs).toFixed(2)),
+  goals: { preloadAddsUnderMs: 500, firstResultUnderMs: 3000 },
+  met: { preload: tslm.firstResultMs - plain.firstResultMs < 500, firstResult: tslm.firstResultMs < 3000 },
+};
+if (json) process.stdout.write(JSON.stringify(result) + "\n");
+else {
+  const lines = Object.entries(summary).map(([n, s]) => `${n.padEnd(18)} first result ${String(s.firstResultMs).padStart(5)} ms   per cell ${s.perCellMs.toFixed(1).padStart(6)} ms`);
+  process.stdout.write(
+    [
+      `kernel startup (median of ${rounds} rounds, ${cells} cells each)`,
+      ...lines,
+      `preloading tslm adds ${result.preloadAddsMs} ms to the first result over plain tslab (goal < 500 ms); first result ${tslm.firstResultMs} ms (goal < 3000 ms)`,
+    ].join("\n") + "\n",
+  );
+}
