@@ -131,15 +131,36 @@ async function run(args: KernelArgs): Promise<void> {
       if (typeof lib.toBundle === "function") toBundle = lib.toBundle as typeof toBundle;
       const names = new Set([...exportedNames(ts, join(pkg.root, "dist", "lib", "index.d.ts")), ...Object.keys(lib)]);
       names.delete("default");
-      const outcome = await executor.execute(preloadSource(pkg.name, [...names].filter((n) => /^[A-Za-z_$][\w$]*$/.test(n))), "preload");
+      const outcome = await preload(executor, pkg.name, [...names]);
       mark("library preloaded");
-      if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error.traceback.join("\n")}\n`;
+      if (outcome.dropped.length) server.streams.log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
+      if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error}\n`;
     } catch (e) {
       notice = `tslm kernel: loading tslm failed (${(e as Error).message}); the kernel runs without it.\n`;
     }
     if (notice) server.streams.log(notice);
   }
   resolveExecutor(executor);
+}
+
+/**
+ * Runs the preload import. Names TypeScript rejects (e.g. a name two modules
+ * export, which `export *` leaves out) are dropped and the import retried, so
+ * one bad export does not cost the whole preload.
+ */
+async function preload(executor: Executor, pkg: string, all: string[]): Promise<{ ok: boolean; dropped: string[]; error?: string }> {
+  let names = all.filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+  const dropped: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const outcome = await executor.execute(preloadSource(pkg, names), "preload");
+    if (outcome.ok) return { ok: true, dropped };
+    // TS2305 / TS2614 / TS2724: "Module ... has no exported member 'X'".
+    const bad = new Set(outcome.error.traceback.map((l) => /TS(?:2305|2614|2724|2459|2460): .*?'([\w$]+)'/.exec(l)?.[1]).filter((n): n is string => Boolean(n)));
+    if (bad.size === 0) return { ok: false, dropped, error: outcome.error.traceback.join("\n") };
+    dropped.push(...bad);
+    names = names.filter((n) => !bad.has(n));
+  }
+  return { ok: false, dropped, error: "too many names were rejected" };
 }
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;

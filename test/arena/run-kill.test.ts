@@ -26,7 +26,7 @@ const MODELS = ["m1", "m2", "m3", "m4", "m5"];
 function world(): Promise<ScriptedServer> {
   return startScriptedServer((r) => {
     const reply = worldReply(r, { judge: { firstBias: 0.2, garbage: 0.05 }, faults: { r429: 0.08, r5xx: 0.08, malformed: 0.04, dead: 0.02 } });
-    return "text" in reply ? { ...reply, delayMs: 6 } : reply;
+    return "text" in reply ? { ...reply, delayMs: 15 } : reply;
   });
 }
 
@@ -83,7 +83,7 @@ describe("arena/run: kill -9 and resume", function () {
         // Kill at a random moment once this session has recorded something (or it finishes first).
         const finished = await Promise.race([run.exit.then(() => true), waitFor(() => recordIds(journal).length > startCount, 30_000).then(() => false)]);
         if (!finished && session < 4) {
-          await new Promise((r) => setTimeout(r, rng.int(250)));
+          await new Promise((r) => setTimeout(r, rng.int(200)));
           run.child.kill("SIGKILL");
           const code = await run.exit;
           if (code === null) kills++;
