@@ -48,22 +48,20 @@ export function flopsPerToken(cfg: LlamaConfig, seq: number): number {
   return 6 * matmulParams + 12 * cfg.numHiddenLayers * d * seq;
 }
 
-/** Activates a backend by name; `native-bf16` is native with bfloat16 matmuls. */
+/**
+ * Activates a backend through tslm's own `init` (as users get it), so code
+ * that adapts to the chosen backend sees the same report; `native-bf16` is
+ * native with bfloat16 matmuls.
+ */
 export async function useBackend(b: BenchBackend): Promise<string> {
-  if (b === "cpu") {
-    await import("@tensorflow/tfjs-backend-cpu");
-    await tf.setBackend("cpu");
-    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  } else {
-    await import("@tensorflow/tfjs-backend-wasm");
-    await tf.setBackend("wasm");
-    if (b !== "wasm") {
-      const { enableNative } = await import("../lib/tensor/native/index.js");
-      const s = await enableNative({ bf16: b === "native-bf16" });
-      if (!s.ok) throw new Error(`native backend unavailable: ${s.reason}`);
-    }
+  const { init } = await import("../lib/tensor/init.js");
+  const report = await init({ backend: b === "native-bf16" ? "native" : b });
+  if (report.chosen !== (b === "native-bf16" ? "native" : b)) throw new Error(`backend ${b} unavailable: ${report.attempts.map((a) => `${a.backend}: ${a.reason}`).join("; ")}`);
+  if (b === "native-bf16") {
+    const { enableNative } = await import("../lib/tensor/native/index.js");
+    await enableNative({ bf16: true });
   }
-  await tf.ready();
+  if (b === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   await ensureGradients();
   return tf.getBackend();
 }

@@ -1,14 +1,14 @@
 /**
- * Compiles and runs cells. TypeScript work is tslab's converter (type check
- * against the declarations of earlier cells, transpile, find the last
- * expression); this file runs the result and reports outcomes as values or
+ * Compiles and runs cells. TypeScript work is tslab's converter in the
+ * compiler worker (type check against the declarations of earlier cells,
+ * transpile, find the last expression); this file runs the result and reports outcomes as values or
  * structured errors instead of printing them, which is what lets the server
  * send `execute_result` and `error` messages.
  */
 import Module, { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import vm from "node:vm";
-import type { CompletionInfo, Converter } from "tslab/dist/converter.js";
+import type { Compiler } from "./compiler.js";
 import { diagnosticsError, thrownError, type ErrorContent } from "./errors.js";
 
 export type Outcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: false; error: ErrorContent };
@@ -16,8 +16,9 @@ export type Outcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: f
 export interface Executor {
   /** Compiles and runs one cell; `name` labels its stack frames (`cell[3]`). */
   execute(src: string, name?: string): Promise<Outcome>;
-  complete(src: string, cursor: number): CompletionInfo;
-  inspect(src: string, cursor: number): ReturnType<Converter["inspect"]> | undefined;
+  complete(src: string, cursor: number): ReturnType<Compiler["complete"]>;
+  /** Quick info at the cursor, as text. */
+  inspect(src: string, cursor: number): Promise<string | undefined>;
   /** Abandons the running cell's awaited work (the cell itself cannot be stopped once async). */
   interrupt(): void;
   /** Values of the names defined so far. */
@@ -26,13 +27,11 @@ export interface Executor {
 }
 
 export interface ExecutorDeps {
-  converter: Converter;
+  compiler: Compiler;
   /** Folder relative imports and `require` resolve from (the notebook's). */
   rootDir: string;
   /** Modules answered without loading: the preloaded library and tslab's display API. */
   modules: Record<string, unknown>;
-  /** tslab's `getCodeMetadata` (`/** @module name *\/` cells define in-memory modules). */
-  codeMetadata?: (src: string) => { module?: string; mode?: string; jsx?: boolean };
 }
 
 const CELL_ARGS = Symbol.for("tslm.kernel.cellArgs");
@@ -58,7 +57,7 @@ function createLocals(): Record<string, unknown> {
 }
 
 export function createExecutor(deps: ExecutorDeps): Executor {
-  const { converter, rootDir, modules } = deps;
+  const { compiler, rootDir, modules } = deps;
   const locals = createLocals();
   const sideOutputs = new Map<string, string>();
   const sideModules = new Map<string, Module>();
@@ -114,12 +113,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const cellRequire = wrapRequire(createRequire(join(rootDir, "__tslm_cell__.js")), rootDir);
 
   async function execute(src: string, name = "cell"): Promise<Outcome> {
-    const meta = deps.codeMetadata?.(src) ?? {};
+    // `/** @module name */` cells define in-memory modules (tslab's convention).
+    const meta = src.includes("@module") ? await compiler.metadata(src) : {};
     if (meta.module) {
-      const diagnostics = converter.addModule(meta.module, src, meta as never);
+      const diagnostics = await compiler.addModule(meta.module, src, meta);
       return diagnostics.length ? { ok: false, error: diagnosticsError(diagnostics, src) } : { ok: true, hasValue: false };
     }
-    const converted = converter.convert(prevDecl, src);
+    const converted = await compiler.convert(prevDecl, src);
     for (const out of converted.sideOutputs ?? []) {
       sideModules.delete(out.path);
       sideOutputs.set(out.path, out.data);
@@ -157,13 +157,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   return {
     execute,
-    complete: (src, cursor) => converter.complete(prevDecl, src, cursor),
-    inspect: (src, cursor) => converter.inspect(prevDecl, src, cursor),
+    complete: (src, cursor) => compiler.complete(prevDecl, src, cursor),
+    inspect: (src, cursor) => compiler.inspect(prevDecl, src, cursor),
     interrupt() {
       rejectInterrupt(new InterruptedError("interrupted while awaiting"));
       resetInterrupt();
     },
     locals,
-    close: () => converter.close(),
+    close: () => void compiler.close(),
   };
 }

@@ -72,7 +72,7 @@ export function installKernel(options: InstallOptions = {}): InstallResult {
   const spec = kernelSpec(options.node);
   const kernelJson = join(dir, "kernel.json");
   writeAtomic(kernelJson, JSON.stringify(spec, null, 2) + "\n");
-  for (const logo of ["logo-32x32.png", "logo-64x64.png"]) {
+  for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) {
     const src = join(repoJupyterPath(), "kernels", KERNEL_NAME, logo);
     if (existsSync(src)) copyFileSync(src, join(dir, logo));
   }

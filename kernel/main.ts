@@ -5,20 +5,21 @@
  *   node dist/kernel/main.js --connection-file FILE [--no-preload]
  *
  * (`-f FILE`, `--config-path FILE` and a bare FILE are accepted too.)
- * Startup: bind the sockets, create the converter, import the library, run
- * `import { ...every export... } from "tslm"` as an invisible first cell, then
- * serve. `TSLM_KERNEL_DEBUG=1` logs the time of each step on stderr.
+ * Startup: start TypeScript in a worker thread and have it compile
+ * `import { ...every export... } from "tslm"` while this thread binds the
+ * sockets and imports the library; run that import as an invisible first
+ * cell; serve. `TSLM_KERNEL_DEBUG=1` logs the time of each step on stderr.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
-import type * as Converter from "tslab/dist/converter.js";
 import { packageInfo } from "../lib/util/package.js";
 import { setDisplaySink } from "../lib/display/sink.js";
 import { createExecutor, type Executor } from "./executor.js";
-import { exportedNames, mapPackageIntoCwd, preloadSource } from "./preload.js";
+import { preloadSource } from "./preload.js";
+import { startCompiler } from "./compiler.js";
 import { captureStreams } from "./streams.js";
 import { startServer } from "./server.js";
 import { watchParent } from "./lifecycle.js";
@@ -49,19 +50,26 @@ async function run(args: KernelArgs): Promise<void> {
   const t0 = performance.now();
   const debug = process.env.TSLM_KERNEL_DEBUG === "1";
   const stderr = process.stderr.write.bind(process.stderr); // before streams are captured
-  const mark = (what: string) => debug && stderr(`tslm kernel: ${what} at ${Math.round(performance.now() - t0)} ms\n`);
+  const log = (text: string) => void stderr(text.endsWith("\n") ? text : text + "\n");
+  const mark = (what: string) => debug && log(`tslm kernel: ${what} at ${Math.round(performance.now() - t0)} ms`);
   const connection = JSON.parse(readFileSync(args.connectionFile, "utf8")) as ConnectionInfo;
   const pkg = packageInfo();
   const cwd = process.cwd();
+  const dts = join(pkg.root, "dist", "lib", "index.d.ts");
+
+  // TypeScript starts first, in its worker: the slowest part of startup runs
+  // while this thread binds the sockets and loads the library.
+  const compiler = startCompiler({ cwd, mapPackage: args.preload ? { name: pkg.name, root: pkg.root } : undefined }, log);
+  const names = args.preload ? compiler.names(dts) : Promise.resolve([]);
+  const preloadSrc = names.then((n) => preloadSource(pkg.name, n.filter((x) => /^[A-Za-z_$][\w$]*$/.test(x))));
+  // Starts compiling the preload import now; the executor's identical request later shares it.
+  if (args.preload) void preloadSrc.then((src) => compiler.convert("", src)).catch(() => undefined);
 
   const req = createRequire(import.meta.url);
   const tslabDir = dirname(req.resolve("tslab/package.json"));
   const tslabReq = createRequire(join(tslabDir, "package.json"));
-  const ts = tslabReq("@tslab/typescript-for-tslab") as typeof import("@tslab/typescript-for-tslab");
-  const conv = tslabReq("./dist/converter.js") as typeof Converter;
-  const { getCodeMetadata } = tslabReq("./dist/metadata.js");
-  const { printQuickInfo } = tslabReq("./dist/inspect.js");
   const tslabVersion = (tslabReq("./package.json") as { version: string }).version;
+  const tsVersion = (tslabReq("@tslab/typescript-for-tslab/package.json") as { version: string }).version;
 
   let resolveExecutor!: (e: Executor) => void;
   const executorReady = new Promise<Executor>((r) => (resolveExecutor = r));
@@ -73,8 +81,7 @@ async function run(args: KernelArgs): Promise<void> {
     executor: executorReady,
     // A cell's last value shows as a REPL prints it (strings quoted); display(x) shows strings as they are.
     toBundle: (v) => (typeof v === "string" ? Promise.resolve({ "text/plain": inspect(v) }) : toBundle(v)),
-    isComplete: (code) => conv.isCompleteCode(code),
-    printQuickInfo,
+    isComplete: (code) => compiler.isComplete(code),
     captureStreams,
     startupNotice: () => {
       const n = notice;
@@ -88,13 +95,13 @@ async function run(args: KernelArgs): Promise<void> {
       implementation_version: pkg.version,
       language_info: {
         name: "typescript",
-        version: ts.version,
+        version: tsVersion,
         mimetype: "text/typescript",
         file_extension: ".ts",
         // `mode` selects TypeScript in JupyterLab; `name` + `typescript` in the classic notebook (as tslab does).
         codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
       },
-      banner: `tslm ${pkg.version}: TypeScript ${ts.version} on Node ${process.version} (tslab ${tslabVersion})`,
+      banner: `tslm ${pkg.version}: TypeScript ${tsVersion} on Node ${process.version} (tslab ${tslabVersion})`,
       help_links: [],
     }),
     exit: (code) => process.exit(code),
@@ -102,7 +109,7 @@ async function run(args: KernelArgs): Promise<void> {
   mark("sockets bound");
   watchParent({
     onParentDeath: (why) => {
-      server.streams.log(`tslm kernel: exiting: ${why}`);
+      log(`tslm kernel: exiting: ${why}`);
       void server.shutdown(0);
     },
   });
@@ -111,17 +118,18 @@ async function run(args: KernelArgs): Promise<void> {
   process.on("unhandledRejection", (e) => process.stderr.write(`Unhandled promise rejection: ${(e as Error)?.stack ?? String(e)}\n`));
 
   setDisplaySink({ publish: (data, options) => server.publishDisplay(data, options), track: (work) => server.track(work) });
-  // tslab's own display API (`import * as tslab from "tslab"`) publishes through the same socket.
-  const tslabJupyter = tslabReq("./dist/jupyter.js") as { lastWriteDisplayData: unknown };
-  tslabJupyter.lastWriteDisplayData = (content: { data: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) =>
-    server.publishDisplay(content.data, { displayId: content.transient?.display_id, update });
-
-  if (args.preload) mapPackageIntoCwd(ts, cwd, pkg.name, pkg.root);
-  const converter = conv.createConverter({ isJS: false, isBrowser: false });
-  mark("converter created");
   const modules: Record<string, unknown> = {};
-  Object.defineProperty(modules, "tslab", { enumerable: true, get: () => tslabReq("./dist/public.js") });
-  const executor = createExecutor({ converter, rootDir: cwd, modules, codeMetadata: getCodeMetadata });
+  // tslab's own display API (`import * as tslab from "tslab"`) publishes through the same socket.
+  Object.defineProperty(modules, "tslab", {
+    enumerable: true,
+    get: () => {
+      const jupyter = tslabReq("./dist/jupyter.js") as { lastWriteDisplayData: unknown };
+      jupyter.lastWriteDisplayData = (content: { data: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) =>
+        server.publishDisplay(content.data, { displayId: content.transient?.display_id, update });
+      return tslabReq("./dist/public.js");
+    },
+  });
+  const executor = createExecutor({ compiler, rootDir: cwd, modules });
 
   if (args.preload) {
     try {
@@ -129,16 +137,14 @@ async function run(args: KernelArgs): Promise<void> {
       mark("library imported");
       modules[pkg.name] = lib;
       if (typeof lib.toBundle === "function") toBundle = lib.toBundle as typeof toBundle;
-      const names = new Set([...exportedNames(ts, join(pkg.root, "dist", "lib", "index.d.ts")), ...Object.keys(lib)]);
-      names.delete("default");
-      const outcome = await preload(executor, pkg.name, [...names]);
+      const outcome = await preload(executor, pkg.name, await preloadSrc, await names);
       mark("library preloaded");
-      if (outcome.dropped.length) server.streams.log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
+      if (outcome.dropped.length) log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
       if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error}\n`;
     } catch (e) {
       notice = `tslm kernel: loading tslm failed (${(e as Error).message}); the kernel runs without it.\n`;
     }
-    if (notice) server.streams.log(notice);
+    if (notice) log(notice);
   }
   resolveExecutor(executor);
 }
@@ -148,17 +154,19 @@ async function run(args: KernelArgs): Promise<void> {
  * export, which `export *` leaves out) are dropped and the import retried, so
  * one bad export does not cost the whole preload.
  */
-async function preload(executor: Executor, pkg: string, all: string[]): Promise<{ ok: boolean; dropped: string[]; error?: string }> {
+async function preload(executor: Executor, pkg: string, firstSrc: string, all: string[]): Promise<{ ok: boolean; dropped: string[]; error?: string }> {
   let names = all.filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+  let src = firstSrc;
   const dropped: string[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
-    const outcome = await executor.execute(preloadSource(pkg, names), "preload");
+    const outcome = await executor.execute(src, "preload");
     if (outcome.ok) return { ok: true, dropped };
     // TS2305 / TS2614 / TS2724: "Module ... has no exported member 'X'".
     const bad = new Set(outcome.error.traceback.map((l) => /TS(?:2305|2614|2724|2459|2460): .*?'([\w$]+)'/.exec(l)?.[1]).filter((n): n is string => Boolean(n)));
     if (bad.size === 0) return { ok: false, dropped, error: outcome.error.traceback.join("\n") };
     dropped.push(...bad);
     names = names.filter((n) => !bad.has(n));
+    src = preloadSource(pkg, names);
   }
   return { ok: false, dropped, error: "too many names were rejected" };
 }

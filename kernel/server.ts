@@ -27,8 +27,7 @@ export interface ServerDeps {
   kernelInfo(): Record<string, unknown>;
   /** A value's MIME bundle (the library's `toBundle`). */
   toBundle(value: unknown): Promise<Bundle>;
-  isComplete(code: string): { completed: boolean; indent?: string };
-  printQuickInfo(info: unknown): string;
+  isComplete(code: string): Promise<{ completed: boolean; indent?: string }>;
   /** Installed once the IOPub socket exists. */
   captureStreams(send: (name: "stdout" | "stderr", text: string) => boolean): StreamCapture;
   /** A message (e.g. a preload failure) shown on the first cell's stderr. */
@@ -177,20 +176,20 @@ export async function startServer(deps: ServerDeps): Promise<KernelServer> {
           break;
         }
         case "is_complete_request": {
-          const r = deps.isComplete(String((msg.content as { code?: string }).code ?? ""));
+          const r = await deps.isComplete(String((msg.content as { code?: string }).code ?? ""));
           await reply(sock, msg, "is_complete_reply", r.completed ? { status: "complete" } : { status: "incomplete", indent: r.indent ?? "" });
           break;
         }
         case "complete_request": {
           const { code, cursor_pos } = msg.content as { code: string; cursor_pos: number };
-          const info = (await deps.executor).complete(code, cursor_pos);
+          const info = await (await deps.executor).complete(code, cursor_pos);
           await reply(sock, msg, "complete_reply", { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} });
           break;
         }
         case "inspect_request": {
           const { code, cursor_pos } = msg.content as { code: string; cursor_pos: number };
-          const info = (await deps.executor).inspect(code, cursor_pos);
-          await reply(sock, msg, "inspect_reply", info ? { status: "ok", found: true, data: { "text/plain": deps.printQuickInfo(info) }, metadata: {} } : { status: "ok", found: false, data: {}, metadata: {} });
+          const text = await (await deps.executor).inspect(code, cursor_pos);
+          await reply(sock, msg, "inspect_reply", text ? { status: "ok", found: true, data: { "text/plain": text }, metadata: {} } : { status: "ok", found: false, data: {}, metadata: {} });
           break;
         }
         case "comm_info_request":

@@ -51,6 +51,7 @@ function newestSource() {
 
 function fail(reason, output = "") {
   mkdirSync(buildDir, { recursive: true });
+  rmSync(product, { force: true }); // a stale binary would not match the JavaScript side
   const tail = output.split("\n").filter((l) => /error|Error|not found|No such/.test(l)).slice(-8).join("\n");
   writeFileSync(errorFile, `${reason}\n${tail}\n`);
   log(`build failed, tslm will use the wasm backend: ${reason}`);
@@ -70,10 +71,11 @@ if (!existsSync("/usr/include/dnnl.hpp") && !existsSync("/usr/local/include/dnnl
 
 rmSync(errorFile, { force: true });
 const haveMakefile = existsSync(join(buildDir, "Makefile"));
-const steps = haveMakefile && !force ? [["build"]] : [["configure"], ["build"]];
+const steps = force ? [["clean"], ["configure"], ["build"]] : haveMakefile ? [["build"]] : [["configure"], ["build"]];
 const jobs = String(Math.max(1, Math.min(4, (await import("node:os")).availableParallelism())));
 for (const step of steps) {
-  const args = [gyp, ...step, `--nodedir=${nodedir}`, "--release"];
+  const args = [gyp, ...step, `--nodedir=${nodedir}`];
+  if (step[0] !== "clean") args.push("--release");
   if (step[0] === "build") args.push("--jobs", jobs);
   const r = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: "utf8", env: { ...process.env, npm_config_nodedir: nodedir } });
   if (r.status !== 0) fail(`node-gyp ${step[0]} exited with ${r.status ?? r.signal}`, `${r.stdout}\n${r.stderr}`);

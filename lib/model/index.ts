@@ -68,4 +68,4 @@ export { LoraLinear, loraScaling, type LoraSettings, type LoraContext, type Lora
 export { LoraModel, DEFAULT_LORA, isTargetModule, type LoraConfig, type NamedVariable, type AddAdapterOptions } from "./lora-model.js";
 export { saveAdapter, loadAdapter, adapterConfigJson, peftTensorName, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, PEFT_PREFIX, type SaveAdapterOptions, type LoadAdapterOptions } from "./peft.js";
 export { QuantizedLinear, quantizeHost, dequantizeHost, dequantize, dequantizeOps, packWeight, packedBytes, NF4_TABLE, QUANT_BLOCK, type QuantKind } from "./quant.js";
-export { quantizeModel, baseMemory, type Quantization, type QuantizeOptions, type BaseMemoryReport } from "./quantize-model.js";
+export { quantizeModel, baseMemory, type Quantization, type QuantizeOptions, type QuantizeReport, type BaseMemoryReport } from "./quantize-model.js";

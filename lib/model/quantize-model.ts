@@ -22,15 +22,25 @@ function baseOf(l: Linear): Linear {
   return l instanceof LoraLinear ? baseOf(l.base) : l;
 }
 
+export interface QuantizeReport {
+  /** Layers now stored packed. */
+  quantized: number;
+  /** Layers left in float32 because their input width is not a multiple of the 4-bit block. */
+  skipped: string[];
+}
+
 /**
  * Replaces the model's dense linear layers with packed quantized ones and
- * frees their float32 weights. Call before attaching LoRA. Returns the
- * number of layers quantized.
- * @example quantizeModel(model, "nf4")
+ * frees their float32 weights. Call before attaching LoRA. 4-bit kinds need
+ * the input width to be a multiple of the block size (64); other layers stay
+ * float32 and are listed in the report.
+ * @example quantizeModel(model, "nf4").quantized
  */
-export function quantizeModel(model: CausalLM, kind: Quantization, options: QuantizeOptions = {}): number {
-  if (kind === "none") return 0;
+export function quantizeModel(model: CausalLM, kind: Quantization, options: QuantizeOptions = {}): QuantizeReport {
+  if (kind === "none") return { quantized: 0, skipped: [] };
   const pick = options.modules ?? ((n: string) => n !== "lm_head");
+  const block = options.blockSize ?? QUANT_BLOCK;
+  const skipped: string[] = [];
   let count = 0;
   for (const name of model.linearNames()) {
     if (!pick(name)) continue;
@@ -38,14 +48,18 @@ export function quantizeModel(model: CausalLM, kind: Quantization, options: Quan
     if (l instanceof LoraLinear) throw new TslmError(`quantize the base before attaching LoRA ('${name}' already has adapters)`, { key: name });
     if (l instanceof QuantizedLinear) continue;
     if (!(l instanceof DenseLinear) || l.shared) continue; // tied head or foreign layer: leave it
+    if (kind !== "int8" && l.inFeatures % block !== 0) {
+      skipped.push(name);
+      continue;
+    }
     const d = l.dense();
-    const q = QuantizedLinear.fromDense(name, d.weight, d.bias, kind, options.blockSize ?? QUANT_BLOCK);
+    const q = QuantizedLinear.fromDense(name, d.weight, d.bias, kind, block);
     releaseDense(d);
     model.setLinear(name, q);
     l.dispose();
     count++;
   }
-  return count;
+  return { quantized: count, skipped };
 }
 
 /** Memory of the base model's weights (LoRA adapters excluded). */

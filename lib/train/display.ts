@@ -74,7 +74,8 @@ export function trainingDisplay(totalSteps: number, mode: "auto" | "notebook" | 
     restore(history, evals) {
       for (const h of history) push({ step: h.step, loss: h.loss, split: "train" });
       for (const e of evals) push({ step: e.step, loss: e.loss, split: "validation" });
-      done = history.length ? history[history.length - 1].step : 0;
+      if (history.length === 0) return;
+      done = history[history.length - 1].step;
       bar.update(done, { status: "resumed", metrics });
     },
     fail(e) {

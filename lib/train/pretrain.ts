@@ -14,6 +14,8 @@ import { mkdirSync } from "node:fs";
 import { z, resolveConfig } from "../util/config.js";
 import { createModel, defineConfig } from "../model/create.js";
 import { saveModel } from "../model/io.js";
+import { ensureGradients } from "../model/gradients.js";
+import { init } from "../tensor/init.js";
 import { parameterCount } from "../model/memory.js";
 import { trainBpeTokenizer } from "../tokenizer/bpe-trainer.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -36,6 +38,7 @@ export const LLM_STUDIO_CHAT_TEMPLATE =
 export const PretrainConfigSchema = z
   .strictObject({
     out: z.string().describe("Folder the model is written to."),
+    backend: z.enum(["auto", "tensorflow", "native", "wasm", "cpu"]).default("auto").describe("TF.js backend; auto picks the fastest available."),
     workDir: z.string().default("runs/pretrain").describe("Checkpoints and metrics of the pretraining run (not part of the model folder)."),
     corpus: z.array(z.string()).nullable().default(null).describe("Documents to train on; null = the embedded skills corpus."),
     corpusRepeats: z.number().int().min(1).default(300).describe("Embedded corpus: how many times each fact's sentences appear, each time in another shuffled context."),
@@ -46,16 +49,16 @@ export const PretrainConfigSchema = z
     numAttentionHeads: z.number().int().min(1).default(4).describe("Query heads."),
     numKeyValueHeads: z.number().int().min(1).default(2).describe("Key/value heads (grouped-query attention)."),
     intermediateSize: z.number().int().min(8).default(384).describe("SwiGLU width (a multiple of 64 keeps every layer 4-bit quantizable)."),
-    seqLength: z.number().int().min(16).default(128).describe("Tokens per training block and the context length."),
-    batchSize: z.number().int().min(1).default(16).describe("Blocks per step."),
-    steps: z.number().int().min(1).default(3000).describe("Optimizer steps."),
+    seqLength: z.number().int().min(16).default(256).describe("Tokens per training block and the context length."),
+    batchSize: z.number().int().min(1).default(8).describe("Blocks per step (8 x 256 = 2,048 tokens)."),
+    steps: z.number().int().min(1).default(1500).describe("Optimizer steps (about 3M tokens: each block of the stream is seen once)."),
     lr: z.number().positive().default(3e-3).describe("Peak learning rate (small models take large rates)."),
     warmupSteps: z.number().int().min(0).default(100).describe("Linear warmup."),
     minLrRatio: z.number().min(0).max(1).default(0.1).describe("Cosine floor as a fraction of lr."),
     weightDecay: z.number().min(0).default(0.01).describe("AdamW weight decay."),
     seed: z.number().int().default(1).describe("Seed of the weights, data order and split."),
     checkpointEvery: z.number().int().min(0).default(250).describe("Checkpoint interval (the run resumes with resume: true)."),
-    resume: z.boolean().default(false).describe("Continue an interrupted pretraining from out/.pretrain/checkpoints."),
+    resume: z.boolean().default(false).describe("Continue an interrupted pretraining from workDir/checkpoints."),
   })
   .describe("Pretraining settings");
 
@@ -76,6 +79,8 @@ export interface PretrainResult {
  */
 export async function pretrain(input: PretrainConfigInput, deps: TrainerDeps = {}): Promise<PretrainResult> {
   const cfg = resolveConfig(PretrainConfigSchema, input);
+  await init({ backend: cfg.backend });
+  await ensureGradients();
   const tasks = cfg.corpus ? null : embeddedSkills(cfg.worldSeed).tasks;
   // Many differently shuffled repeats: each block of the stream is new, so the model learns the
   // facts rather than the order of one shuffle (a small corpus read for many epochs overfits it).
@@ -115,6 +120,7 @@ export async function pretrain(input: PretrainConfigInput, deps: TrainerDeps = {
       records: docs.map((text) => ({ text })),
       config: {
         method: "full",
+        backend: cfg.backend,
         seed: cfg.seed,
         output: cfg.workDir,
         resume: cfg.resume,

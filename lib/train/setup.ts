@@ -17,6 +17,8 @@ export interface PreparedModel {
   lora?: LoraModel;
   params: Param[];
   quantizedLayers: number;
+  /** Layers left in float32 (4-bit needs input widths that are multiples of 64). */
+  unquantizedLayers: string[];
   memory: BaseMemoryReport;
 }
 
@@ -35,13 +37,15 @@ export function prepareModel(model: CausalLM, cfg: TrainConfig): PreparedModel {
   if (cfg.method === "full" && cfg.quantization !== "none") {
     throw new ConfigError(`quantization '${cfg.quantization}' freezes the base, which full fine-tuning trains; use method 'lora' (QLoRA) or quantization 'none'`, { key: "quantization" });
   }
-  const quantizedLayers = quantizeModel(model, cfg.quantization);
+  const q = quantizeModel(model, cfg.quantization);
+  const quantizedLayers = q.quantized;
+  const unquantizedLayers = q.skipped;
   if (cfg.method === "lora") {
     const lora = new LoraModel(model, cfg.lora, { seed: cfg.seed });
     const params = lora.trainableVariables().map((p) => ({ name: p.name, variable: p.variable }));
-    return { model, lora, params, quantizedLayers, memory: baseMemory(model) };
+    return { model, lora, params, quantizedLayers, unquantizedLayers, memory: baseMemory(model) };
   }
   for (const v of model.variables()) v.trainable = true;
   const params = model.trainableVariables().map((v) => ({ name: stableName(v), variable: v }));
-  return { model, params, quantizedLayers, memory: baseMemory(model) };
+  return { model, params, quantizedLayers, unquantizedLayers, memory: baseMemory(model) };
 }

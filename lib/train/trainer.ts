@@ -150,6 +150,7 @@ export async function finetune(options: FinetuneOptions = {}, deps: TrainerDeps 
 
   const prepared = prepareModel(model, cfg);
   const { lora, params } = prepared;
+  if (prepared.unquantizedLayers.length) log(`left in float32 (input width not a multiple of 64): ${prepared.unquantizedLayers.join(", ")}`);
   const optimizer = new Optimizer(params, { name: cfg.optimizer, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, momentum: cfg.momentum, nesterov: cfg.nesterov });
   const plan = planSteps(cfg, dataset.train.length);
   const rng = new Random(cfg.seed).fork("dropout");
@@ -302,8 +303,10 @@ export async function finetune(options: FinetuneOptions = {}, deps: TrainerDeps 
     }
   } catch (e) {
     display.fail(e);
+    optimizer.dispose();
     throw e;
   }
+  optimizer.dispose();
   const runSeconds = (performance.now() - t0) / 1000;
   if (lora) lora.context.training = false;
   const exports = outputDir ? await exportRun({ outputDir, cfg, model, lora, tokenizer }, log) : {};
@@ -323,7 +326,7 @@ export async function finetune(options: FinetuneOptions = {}, deps: TrainerDeps 
     status,
     outputDir,
     exports,
-    prepared: { quantizedLayers: prepared.quantizedLayers, memory: prepared.memory },
+    prepared: { quantizedLayers: prepared.quantizedLayers, unquantizedLayers: prepared.unquantizedLayers, memory: prepared.memory },
     throughput: { tokens: runTokens, seconds: runSeconds, tokensPerSecond: runSeconds > 0 ? runTokens / runSeconds : 0 },
   };
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as aq from "arquero";
 import { DISPLAY, display, displayable, html, inNotebook, markdown, table, tableBundle, toBundle, type Displayable } from "../../lib/display/index.js";
-import { recordingSink } from "./support.js";
+import { recordingSink } from "./support/sink.js";
 
 describe("display: bundles and tables", () => {
   it("renders objects through Symbol.for('Jupyter.display'), adding text/plain", async () => {

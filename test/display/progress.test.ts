@@ -1,7 +1,9 @@
 /** progress(): one notebook display updated in place (throttled), silent when off, env-driven mode. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { formatDuration, progress, progressMode } from "../../lib/display/index.js";
-import { recordingSink } from "./support.js";
+import { recordingSink } from "./support/sink.js";
 
 describe("display: progress", () => {
   it("chooses its mode from TSLM_PROGRESS, the kernel and the terminal", () => {
@@ -67,6 +69,22 @@ describe("display: progress", () => {
     } finally {
       rec.remove();
     }
+  });
+
+  it("draws a bar or plain lines on stderr in a terminal, nothing on stdout", function () {
+    this.timeout(60000);
+    const script = fileURLToPath(new URL("./support/progress-run.ts", import.meta.url));
+    const run = (mode: string) => spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", env: { ...process.env, TSLM_PROGRESS: mode } });
+    const bar = run("bar");
+    assert.equal(bar.status, 0, bar.stderr);
+    assert.equal(bar.stdout, "");
+    assert.match(bar.stderr, /demo \[.*\] 100% 3\/3 steps \| [\d.]+ steps\/s \| 0:00 elapsed \| loss=0\.3333/);
+    const lines = run("lines");
+    assert.deepEqual(lines.stderr.trim().split("\n").map((l) => l.replace(/ \| [\d.]+ steps\/s.*/, "")), [
+      "demo [------------------------] 0% 0/3 steps",
+      "demo done [########################] 100% 3/3 steps",
+    ]);
+    assert.equal(run("0").stderr, "");
   });
 
   it("rejects a bad total and formats durations", () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { bundledFontFiles, liveChart, renderPng, renderSvg, toBundle, vegaLite, VEGALITE_MIME } from "../../lib/display/index.js";
-import { recordingSink } from "./support.js";
+import { recordingSink } from "./support/sink.js";
 
 const spec = {
   title: "loss",

@@ -5,6 +5,8 @@
  * an error, displays, shutdown with pending timers.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { KernelClient, ofType } from "./support/client.js";
 
 type Content = Record<string, unknown>;
@@ -102,6 +104,46 @@ describe("kernel (Jupyter protocol)", function () {
     const cd = content(ofType(chart, "execute_result")[0]).data as Content;
     assert.equal(typeof cd["application/vnd.vegalite.v5+json"], "object");
     assert.match(String(cd["image/svg+xml"]), /^<svg/);
+  });
+
+  it("completes and inspects preloaded names and earlier declarations", async () => {
+    await k.execute("const longVariableName = 3;");
+    const c = content(await k.send("complete_request", { code: "longVar", cursor_pos: 7 }).reply);
+    assert.equal(c.status, "ok");
+    assert.ok((c.matches as string[]).includes("longVariableName"));
+    assert.equal(c.cursor_start, 0);
+    const lib = content(await k.send("complete_request", { code: "vegaL", cursor_pos: 5 }).reply);
+    assert.ok((lib.matches as string[]).includes("vegaLite"));
+    const i = content(await k.send("inspect_request", { code: "vegaLite", cursor_pos: 3, detail_level: 0 }).reply);
+    assert.equal(i.found, true);
+    assert.match(String((i.data as Content)["text/plain"]), /vegaLite\(spec: VegaLiteSpec\)/);
+    const incomplete = content(await k.send("is_complete_request", { code: "for (let i = 0; i < 3; i++) {" }).reply);
+    assert.equal(incomplete.status, "incomplete");
+  });
+
+  it("loads ES modules from cells through require(esm), and explains top-level await", async () => {
+    writeFileSync(join(k.dir, "answer.mjs"), "export const answer = 42;\n");
+    const r = await k.execute('const { answer } = require("./answer.mjs");\nanswer');
+    assert.equal(content(r.reply).status, "ok", JSON.stringify(r.iopub.map((m) => m.content)));
+    assert.equal((content(ofType(r, "execute_result")[0]).data as Content)["text/plain"], "42");
+    writeFileSync(join(k.dir, "tla.mjs"), "await Promise.resolve();\nexport const x = 1;\n");
+    const tla = await k.execute('require("./tla.mjs")');
+    assert.match(String(content(tla.reply).evalue), /uses top-level await/);
+  });
+
+  it("interrupts an awaiting cell (interrupt_request) and a busy loop (SIGINT)", async () => {
+    const waiting = k.send("execute_request", { code: "await new Promise((r) => setTimeout(r, 60000));", silent: false, store_history: true });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(content(await k.send("interrupt_request", {}, "control").reply).status, "ok");
+    const r = content(await waiting.reply);
+    assert.equal(r.status, "error");
+    assert.equal(r.ename, "KeyboardInterrupt");
+    const busy = k.send("execute_request", { code: "for (;;) {}", silent: false, store_history: true });
+    await new Promise((r) => setTimeout(r, 500));
+    k.proc.kill("SIGINT");
+    const b = content(await busy.reply);
+    assert.equal(b.ename, "KeyboardInterrupt");
+    assert.equal(content((await k.execute("'alive'")).reply).status, "ok");
   });
 
   it("runs a queued request after an error when stop_on_error is false", async () => {

@@ -62,6 +62,7 @@ describe("train: trainer", () => {
 
   it("fine-tunes with LoRA: evaluates before and during training, logs metrics, writes a PEFT adapter and merged exports", async () => {
     const out = tempDir();
+    const tensorsBefore = tf.memory().numTensors;
     const model = tinyModel();
     const run = await finetune(
       {
@@ -97,6 +98,7 @@ describe("train: trainer", () => {
     assert.ok(existsSync(run.exports.ggufFile!));
     assert.equal(readFileSync(run.exports.ggufFile!).subarray(0, 4).toString("latin1"), "GGUF");
     [model, fresh, merged].forEach((m) => m.dispose());
+    assert.equal(tf.memory().numTensors, tensorsBefore, "training, evaluation and export free every tensor they make");
   });
 
   it("fine-tunes on a 4-bit (nf4) base: the quantized layers take at most 1/6 of their float32 size", async () => {

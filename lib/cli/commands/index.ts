@@ -16,12 +16,13 @@ import * as notebook from "./notebook.js";
 import * as finetune from "./finetune.js";
 import * as evalCmd from "./eval.js";
 import * as pretrain from "./pretrain.js";
+import * as demo from "./demo.js";
 
 interface CommandModule {
   register(program: Command): void;
 }
 
-const commandModules: CommandModule[] = [arenaRun, arenaReport, generate, exportCmd, inspect, doctor, kernel, notebook, finetune, evalCmd, pretrain];
+const commandModules: CommandModule[] = [arenaRun, arenaReport, generate, exportCmd, inspect, doctor, kernel, notebook, finetune, evalCmd, pretrain, demo];
 
 export function registerAll(program: Command): void {
   for (const m of commandModules) m.register(program);

@@ -2,3 +2,4 @@
 export { generateWorld, type World, type Person, type WorldOptions } from "./world.js";
 export { embeddedTasks, splitTasks, taskRecords, pretrainingCorpus, type SkillTask, type SkillCategory, type TaskSplit, type CorpusOptions } from "./tasks.js";
 export { embeddedSkills, EMBEDDED_WORLD_SEED, type EmbeddedSkills } from "./skills.js";
+export { writeSkillsSuite, suitePromptLines, suiteYaml, SKILLS_SUITE_NAME } from "./suite.js";

@@ -46,6 +46,13 @@ export interface NativeAddon {
   nllRowsGrad(heap: Heap, x: number, labels: number, lse: number, dnll: number, dx: number, rows: number, v: number): void;
 }
 
+/** Every function the JavaScript side calls; an older build lacking one is refused. */
+const REQUIRED: Array<keyof NativeAddon> = [
+  "info", "setThreads", "matmul", "segmentSum", "scatterNd", "gather", "adamw", "dequantize", "dequantMatMul", "binary",
+  "unary", "softmax", "copy", "cast", "reduce", "rmsNorm", "rmsNormGrad", "swiglu", "swigluGrad", "rotary", "attention",
+  "attentionGrad", "nllRows", "nllRowsGrad",
+];
+
 export type LoadResult = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 
 let loaded: LoadResult | undefined;
@@ -77,6 +84,11 @@ export function loadAddon(): LoadResult {
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     addon.info();
+    const missing = REQUIRED.filter((name) => typeof addon[name] !== "function");
+    if (missing.length > 0) {
+      loaded = { ok: false, reason: `the native addon is out of date (no ${missing.join(", ")}); rebuild it with \`npm run build:native\`` };
+      return loaded;
+    }
     loaded = { ok: true, addon, path };
   } catch (e) {
     loaded = { ok: false, reason: `the native addon failed to load: ${(e as Error).message.split("\n")[0]}` };

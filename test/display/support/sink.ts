@@ -1,5 +1,5 @@
 /** A recording display sink, standing in for the kernel's IOPub socket. */
-import { setDisplaySink, type DisplaySink, type MimeBundle } from "../../lib/display/index.js";
+import { setDisplaySink, type DisplaySink, type MimeBundle } from "../../../lib/display/index.js";
 
 export interface Published {
   data: MimeBundle;

@@ -1,0 +1,270 @@
+/**
+ * `runDemo()`: the whole workbench on the embedded default, as `npm start`
+ * runs it. Reads top to bottom:
+ *
+ * base model -> train each LoRA / QLoRA variant on the embedded instruction
+ * set (cached by content) -> tournament of every variant on the held-out
+ * skills suite, reference judge (+ LLM judge when configured) -> Bradley-Terry
+ * ratings with bootstrap intervals -> HTML / Markdown / JSON report and the
+ * adapters in OUT/<id>/.
+ *
+ * Everything is resumable: a finished adapter is reused, an interrupted one
+ * continues from its checkpoint, the tournament resumes its journal and
+ * takes answers it has seen before from the arena's cache.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { resolveConfig } from "../util/config.js";
+import { ConfigError, TslmError } from "../util/errors.js";
+import { packageInfo } from "../util/package.js";
+import { writeJsonAtomic } from "../formats/atomic.js";
+import type { ProgressMode } from "../display/progress.js";
+import type { RatingRow } from "../arena/ratings/rate.js";
+import type { Leaderboard } from "../arena/ratings/leaderboard.js";
+import type { SuiteInfo } from "../arena/types.js";
+import { DemoConfigSchema, FAST_OVERRIDES, type DemoConfig, type DemoConfigInput, type DemoVariant } from "./config.js";
+import { copyAdapter, trainAdapter, type TrainedAdapter } from "./adapters.js";
+import { demoContestant, serialQueue } from "./contestant.js";
+import { contentHash, folderHash } from "./hash.js";
+import { chooseJudge, type LlmJudgeSettings } from "./judge.js";
+import { stepRunner, type StepTiming } from "./steps.js";
+import { separation, variantAccuracy, type Separation } from "./summary.js";
+
+/** Where the embedded default model and suite live, relative to the package root. */
+export const EMBEDDED_MODEL_DIR = "models/tslm-tiny";
+export const EMBEDDED_SUITE = "embedded-skills";
+/** Format of `demo.json`. */
+export const DEMO_FORMAT = "tslm-demo";
+
+export interface DemoDeps {
+  /** Step lines and notes (default: stderr). */
+  log?: (line: string) => void;
+  /** Progress displays (default auto: notebook, terminal bar, or silent). */
+  progress?: ProgressMode | "auto";
+  /** Stops the demo cleanly: training checkpoints, the journal keeps what was played. */
+  signal?: AbortSignal;
+  /** Environment for the LLM judge settings (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Folder relative paths resolve from (default process.cwd()). */
+  cwd?: string;
+}
+
+export interface DemoVariantResult extends DemoVariant {
+  /** The adapter in the run folder (LoRA variants). */
+  adapter: string | null;
+  training: Omit<TrainedAdapter, "variant" | "adapterDir" | "losses"> | null;
+  /** Share of the played prompts answered exactly right. */
+  accuracy: number | null;
+}
+
+export interface DemoResult {
+  format: typeof DEMO_FORMAT;
+  id: string;
+  dir: string;
+  complete: boolean;
+  config: DemoConfig;
+  model: { dir: string; hash: string };
+  suite: { name: string; dir: string; hash: string; prompts: number };
+  judge: { reference: true; llm: LlmJudgeSettings | null; note?: string };
+  variants: DemoVariantResult[];
+  leaderboard: Leaderboard;
+  ratings: RatingRow[];
+  /** Each fine-tuned variant against the base: does its interval lie above the base's? */
+  separation: Separation[];
+  battles: { played: number; errors: number };
+  report: { dir: string; html: string; markdown: string; json: string };
+  timings: { steps: StepTiming[]; total: number };
+  warnings: string[];
+}
+
+/** Resolves a demo config; `fast` fills the fields the input leaves unset with FAST_OVERRIDES. */
+export function resolveDemoConfig(input: DemoConfigInput = {}): DemoConfig {
+  const raw: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  if (raw.fast === true) {
+    raw.variants ??= FAST_OVERRIDES.variants;
+    raw.prompts ??= FAST_OVERRIDES.prompts;
+    raw.bootstrap ??= FAST_OVERRIDES.bootstrap;
+    raw.train = { ...FAST_OVERRIDES.train, ...((raw.train as object | undefined) ?? {}) };
+  }
+  const cfg = resolveConfig(DemoConfigSchema, raw);
+  const names = new Set<string>();
+  cfg.variants.forEach((v, i) => {
+    if (names.has(v.name)) throw new ConfigError(`two variants are named '${v.name}'`, { key: `variants.${i}.name` });
+    names.add(v.name);
+    if (v.method === "base" && v.quantization !== "none") throw new ConfigError(`variant '${v.name}': a base variant answers with the model as it is; quantization '${v.quantization}' needs method lora`, { key: `variants.${i}.quantization` });
+  });
+  if (!cfg.variants.some((v) => v.method === "base")) throw new ConfigError("the demo compares fine-tuned variants with the base model: add a variant with method 'base'", { key: "variants" });
+  return cfg;
+}
+
+function locateModel(cfg: DemoConfig, cwd: string): string {
+  if (cfg.model) {
+    const dir = resolve(cwd, cfg.model);
+    if (!existsSync(join(dir, "config.json"))) throw new ConfigError(`no model in ${dir} (config.json is missing)`, { file: dir, key: "model" });
+    return dir;
+  }
+  const dir = join(packageInfo().root, EMBEDDED_MODEL_DIR);
+  if (!existsSync(join(dir, "config.json"))) {
+    throw new ConfigError(`the embedded default model is missing from ${dir}; make it with \`tslm pretrain --out ${EMBEDDED_MODEL_DIR}\` or pass a model folder (--model DIR)`, { file: dir, key: "model" });
+  }
+  return dir;
+}
+
+async function locateSuite(cfg: DemoConfig, cwd: string, cacheDir: string): Promise<string> {
+  if (cfg.suite) return isAbsolute(cfg.suite) || cfg.suite.includes("/") ? resolve(cwd, cfg.suite) : cfg.suite;
+  const inTree = join(packageInfo().root, "eval-suites", EMBEDDED_SUITE);
+  if (existsSync(join(inTree, "suite.yaml"))) return inTree;
+  // Not shipped (yet): generate it from the embedded dataset, the same held-out split.
+  const { writeSkillsSuite } = await import("../data/embedded/suite.js");
+  const dir = join(cacheDir, "suites", EMBEDDED_SUITE);
+  writeSkillsSuite(dir);
+  return dir;
+}
+
+/**
+ * Runs the demo and returns its leaderboard, paths and timings.
+ * @example const r = await runDemo({ fast: true }); console.log(r.leaderboard.toString(), r.report.html)
+ */
+export async function runDemo(input: DemoConfigInput = {}, deps: DemoDeps = {}): Promise<DemoResult> {
+  const t0 = performance.now();
+  const cfg = resolveDemoConfig(input);
+  const cwd = deps.cwd ?? process.cwd();
+  const log = deps.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const mode = deps.progress ?? "auto";
+  const env = deps.env ?? process.env;
+  const cacheDir = resolve(cwd, cfg.cache);
+  const outDir = resolve(cwd, cfg.out);
+  const loraVariants = cfg.variants.filter((v) => v.method === "lora");
+  const steps = stepRunner(3 + loraVariants.length, log, mode);
+  const warnings: string[] = [];
+
+  // 1. The base model, the instruction set and the suite.
+  const setup = await steps.run("setup", "load the base model, the instruction set and the suite", async (note) => {
+    const modelDir = locateModel(cfg, cwd);
+    const modelHash = folderHash(modelDir);
+    const { embeddedSkills, taskRecords } = await import("../data/embedded/index.js");
+    const records = taskRecords(embeddedSkills().train);
+    const suitePath = await locateSuite(cfg, cwd, cacheDir);
+    const { loadSuite, selectPrompts } = await import("../arena/suites/index.js");
+    const suite: SuiteInfo = loadSuite(suitePath, [join(cwd, "eval-suites"), join(packageInfo().root, "eval-suites")]);
+    const prompts = selectPrompts(suite.prompts, cfg.prompts ? { limit: cfg.prompts } : undefined);
+    note(`${records.length} training examples, ${prompts.length} prompts`);
+    return { modelDir, modelHash, records, suitePath, suite, prompts };
+  }, { draw: true });
+
+  // 2. One adapter per LoRA variant (cached by content; resumed when interrupted).
+  const trained = new Map<string, TrainedAdapter>();
+  for (const v of loraVariants) {
+    const what = `fine-tune ${v.name} (LoRA r=${v.rank}${v.quantization !== "none" ? `, ${v.quantization} base` : ""})`;
+    const a = await steps.run(`train ${v.name}`, what, async (note) => {
+      const r = await trainAdapter(
+        { modelDir: setup.modelDir, modelHash: setup.modelHash, variant: v, train: cfg.train, seed: cfg.seed, records: setup.records, cacheDir },
+        { progress: mode, signal: deps.signal, log: (l) => log(`      ${l}`) },
+      );
+      note(r.cached ? "reused from the cache" : `${r.steps} steps${r.resumedFrom !== null ? ` (resumed at step ${r.resumedFrom})` : ""}, loss ${r.firstLoss?.toFixed(3)} -> ${r.finalLoss?.toFixed(3)}`);
+      return r;
+    });
+    trained.set(v.name, a);
+  }
+
+  // 3. The tournament.
+  const judge = chooseJudge(cfg.llmJudge, env);
+  if (judge.note) {
+    warnings.push(judge.note);
+    log(`note: ${judge.note}`);
+  }
+  const id =
+    cfg.id ??
+    `demo-${contentHash({
+      model: setup.modelHash,
+      variants: cfg.variants.map((v) => ({ ...v, adapter: trained.get(v.name)?.key ?? null })),
+      suite: setup.suite.hash,
+      prompts: setup.prompts.map((p) => p.id),
+      seed: cfg.seed,
+      judge: judge.config,
+      maxNewTokens: cfg.maxNewTokens,
+    }).slice(0, 12)}`;
+  const dir = join(outDir, id);
+  const { runTournament } = await import("../arena/run.js");
+  const run = await steps.run("tournament", `tournament: ${cfg.variants.length} models on ${setup.prompts.length} prompts (${judge.llm ? `reference + LLM judge ${judge.llm.model}` : "reference judge"})`, async (note) => {
+    const queue = serialQueue();
+    const contestants = Object.fromEntries(
+      cfg.variants.map((v) => {
+        const a = trained.get(v.name);
+        return [v.name, demoContestant({ variant: v, modelDir: setup.modelDir, modelHash: setup.modelHash, adapter: a ? { dir: a.adapterDir, key: a.key } : undefined, queue })];
+      }),
+    );
+    const r = await runTournament(
+      {
+        name: id,
+        out: outDir,
+        seed: cfg.seed,
+        suite: setup.suitePath,
+        ...(cfg.prompts ? { prompts: { limit: cfg.prompts } } : {}),
+        ...(cfg.maxNewTokens ? { generation: { max_tokens: cfg.maxNewTokens } } : {}),
+        contestants: cfg.variants.map((v) => ({ name: v.name, type: "custom" as const })),
+        judge: judge.config,
+        cache: join(cacheDir, "arena"),
+      },
+      { baseDir: cwd, resume: true, retryErrors: true, contestants, progress: mode, signal: deps.signal },
+    );
+    const s = r.summary;
+    note(`${r.battles.length} battles, ${s.answers.new} new answers, ${s.answers.cached + s.answers.recorded} reused`);
+    return r;
+  });
+  if (run.errors.battles.length > 0) {
+    const first = run.errors.battles[0] as unknown as { error?: string };
+    warnings.push(`${run.errors.battles.length} battles could not be decided (first: ${first.error ?? "unknown"}); they are not rated`);
+  }
+  for (const [name, a] of trained) copyAdapter(a.adapterDir, join(dir, "adapters", name));
+
+  // 4. Ratings and the report.
+  const { writeReport } = await import("../arena/report/write.js");
+  const rep = await steps.run("report", "rate (Bradley-Terry, bootstrap) and write the report", async (note) => {
+    const w = await writeReport(dir, { rating: { method: "bt", bootstrap: cfg.bootstrap, confidence: cfg.confidence, seed: cfg.seed } });
+    note(`${w.files.length} files`);
+    return w;
+  }, { draw: true });
+  const leaderboard = rep.analysis.leaderboard;
+  const ratings = leaderboard.rows();
+  warnings.push(...leaderboard.result.warnings);
+
+  const accuracy = variantAccuracy(run);
+  const variants: DemoVariantResult[] = cfg.variants.map((v) => {
+    const a = trained.get(v.name);
+    const { variant: _v, adapterDir: _d, losses: _l, ...training } = a ?? ({} as TrainedAdapter);
+    return { ...v, adapter: a ? join(dir, "adapters", v.name) : null, training: a ? training : null, accuracy: accuracy.get(v.name) ?? null };
+  });
+  const base = cfg.variants.find((v) => v.method === "base")!.name;
+  const result: DemoResult = {
+    format: DEMO_FORMAT,
+    id,
+    dir,
+    complete: run.meta.complete,
+    config: cfg,
+    model: { dir: setup.modelDir, hash: setup.modelHash },
+    suite: { name: setup.suite.name, dir: setup.suitePath, hash: setup.suite.hash, prompts: setup.prompts.length },
+    judge: { reference: true, llm: judge.llm, ...(judge.note ? { note: judge.note } : {}) },
+    variants,
+    leaderboard,
+    ratings,
+    separation: separation(ratings, base, loraVariants.map((v) => v.name)),
+    battles: { played: run.battles.length, errors: run.errors.battles.length },
+    report: { dir: rep.dir, html: join(rep.dir, "report.html"), markdown: join(rep.dir, "report.md"), json: join(rep.dir, "report.json") },
+    timings: { steps: steps.timings, total: (performance.now() - t0) / 1000 },
+    warnings,
+  };
+  writeJsonAtomic(join(dir, "demo.json"), demoJson(result, [...trained.values()]));
+  if (!result.complete) throw new TslmError(`the tournament in ${dir} did not finish; run the demo again to continue it`);
+  return result;
+}
+
+/** The JSON form of a result (`demo.json`, `tslm demo --json`): plain data, the leaderboard as rows. */
+export function demoJson(r: DemoResult, adapters: TrainedAdapter[] = []): Record<string, unknown> {
+  const { leaderboard, ...rest } = r;
+  return {
+    ...rest,
+    leaderboard: leaderboard.toJSON(),
+    losses: Object.fromEntries(adapters.map((a) => [a.variant, a.losses])),
+  };
+}
