@@ -74,7 +74,7 @@ try {
 
   const results: Record<string, { tokensPerSecond: number; firstTokenMs: number; tokens: number[] }> = {};
   // Warm-up (kernel compilation, allocations), then measured runs.
-  await generate(model, null, { ids: prompt }, { maxNewTokens: 4, stopTokenIds: [] });
+  for (const useCache of [true, false]) await generate(model, null, { ids: prompt }, { maxNewTokens: 4, useCache, stopTokenIds: [] });
   for (const useCache of [true, false]) {
     const stamps: number[] = [];
     const t0 = performance.now();

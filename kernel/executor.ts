@@ -19,7 +19,11 @@ export interface Executor {
   complete(src: string, cursor: number): ReturnType<Compiler["complete"]>;
   /** Quick info at the cursor, as text. */
   inspect(src: string, cursor: number): Promise<string | undefined>;
-  /** Abandons the running cell's awaited work (the cell itself cannot be stopped once async). */
+  /**
+   * Stops the running cell: before it starts (while compiling), or while it
+   * awaits (its async work is abandoned, not cancelled). Synchronous code is
+   * stopped by SIGINT itself (vm's breakOnSigint).
+   */
   interrupt(): void;
   /** Values of the names defined so far. */
   readonly locals: Record<string, unknown>;
@@ -62,13 +66,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const sideOutputs = new Map<string, string>();
   const sideModules = new Map<string, Module>();
   let prevDecl = "";
-  let rejectInterrupt: (e: Error) => void = () => {};
-  let interruptPromise: Promise<never>;
-  const resetInterrupt = () => {
-    interruptPromise = new Promise<never>((_, reject) => (rejectInterrupt = reject));
-    interruptPromise.catch(() => undefined);
-  };
-  resetInterrupt();
+  // The running cell's interrupt: set at the start of each execution (so an
+  // interrupt during compilation counts), rejected by interrupt().
+  let running: { interrupted: boolean; reject(e: Error): void; promise: Promise<never> } | undefined;
+  const interruptedError = () => ({ ok: false as const, error: thrownError(new InterruptedError("interrupted")) });
 
   const explain = (id: string, e: unknown): unknown => {
     const code = (e as { code?: string } | null)?.code;
@@ -113,6 +114,19 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const cellRequire = wrapRequire(createRequire(join(rootDir, "__tslm_cell__.js")), rootDir);
 
   async function execute(src: string, name = "cell"): Promise<Outcome> {
+    let reject!: (e: Error) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined);
+    const self = { interrupted: false, reject, promise };
+    running = self;
+    try {
+      return await executeCell(src, name, self);
+    } finally {
+      if (running === self) running = undefined;
+    }
+  }
+
+  async function executeCell(src: string, name: string, self: { interrupted: boolean; promise: Promise<never> }): Promise<Outcome> {
     // `/** @module name */` cells define in-memory modules (tslab's convention).
     const meta = src.includes("@module") ? await compiler.metadata(src) : {};
     if (meta.module) {
@@ -125,6 +139,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       sideOutputs.set(out.path, out.data);
     }
     if (converted.diagnostics.length > 0) return { ok: false, error: diagnosticsError(converted.diagnostics, src) };
+    if (self.interrupted) return interruptedError();
     if (!converted.output) {
       prevDecl = converted.declOutput ?? "";
       return { ok: true, hasValue: false };
@@ -139,10 +154,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     let result: unknown;
     try {
       result = vm.runInThisContext(code, { filename: name, breakOnSigint: true });
-      if (converted.hasToplevelAwait) await Promise.race([result, interruptPromise]);
+      if (converted.hasToplevelAwait) await Promise.race([result, self.promise]);
     } catch (e) {
       commit();
-      if (e instanceof Error && /Script execution was interrupted/.test(e.message)) return { ok: false, error: thrownError(new InterruptedError("interrupted")) };
+      if (e instanceof Error && /Script execution was interrupted/.test(e.message)) return interruptedError();
       return { ok: false, error: thrownError(e) };
     } finally {
       delete g[CELL_ARGS];
@@ -160,8 +175,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     complete: (src, cursor) => compiler.complete(prevDecl, src, cursor),
     inspect: (src, cursor) => compiler.inspect(prevDecl, src, cursor),
     interrupt() {
-      rejectInterrupt(new InterruptedError("interrupted while awaiting"));
-      resetInterrupt();
+      if (!running || running.interrupted) return; // nothing runs: like IPython, an idle interrupt does nothing
+      running.interrupted = true;
+      running.reject(new InterruptedError("interrupted"));
     },
     locals,
     close: () => void compiler.close(),

@@ -154,7 +154,15 @@ export async function startServer(deps: ServerDeps): Promise<KernelServer> {
     if (result) publish(child(msg, "execute_result", { execution_count: count, data: result, metadata: {} }, session));
     if (error) {
       if (!silent) publish(child(msg, "error", error, session));
+      // Abort what was queued before this reply; requests sent after seeing it always run.
+      const stopOnError = (msg.content as { stop_on_error?: boolean }).stop_on_error ?? true;
+      const aborted = stopOnError ? takeQueuedExecutes() : [];
       await reply(sock, msg, "execute_reply", { status: "error", execution_count: count, ...error });
+      for (const a of aborted) {
+        status(a.msg, "busy");
+        void reply(a.sock, a.msg, "execute_reply", { status: "aborted", execution_count: null });
+        status(a.msg, "idle");
+      }
       return "error";
     }
     await reply(sock, msg, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [] });
@@ -169,12 +177,9 @@ export async function startServer(deps: ServerDeps): Promise<KernelServer> {
         case "kernel_info_request":
           await reply(sock, msg, "kernel_info_reply", deps.kernelInfo());
           break;
-        case "execute_request": {
-          const outcome = await handleExecute(sock, msg);
-          const stopOnError = (msg.content as { stop_on_error?: boolean }).stop_on_error ?? true;
-          if (outcome === "error" && stopOnError) abortQueued();
+        case "execute_request":
+          await handleExecute(sock, msg);
           break;
-        }
         case "is_complete_request": {
           const r = await deps.isComplete(String((msg.content as { code?: string }).code ?? ""));
           await reply(sock, msg, "is_complete_reply", r.completed ? { status: "complete" } : { status: "incomplete", indent: r.indent ?? "" });
@@ -223,18 +228,11 @@ export async function startServer(deps: ServerDeps): Promise<KernelServer> {
     }
   }
 
-  function abortQueued() {
-    for (let i = 0; i < queue.length; ) {
-      const { sock, msg } = queue[i];
-      if (msg.header.msg_type !== "execute_request") {
-        i++;
-        continue;
-      }
-      queue.splice(i, 1);
-      status(msg, "busy");
-      void reply(sock, msg, "execute_reply", { status: "aborted", execution_count: null });
-      status(msg, "idle");
-    }
+  /** Removes and returns the execute requests waiting in the queue. */
+  function takeQueuedExecutes(): { sock: Router; msg: Message }[] {
+    const taken = queue.filter((q) => q.msg.header.msg_type === "execute_request");
+    for (const t of taken) queue.splice(queue.indexOf(t), 1);
+    return taken;
   }
 
   async function receive(sock: Router, channel: "shell" | "control") {

@@ -14,3 +14,4 @@ export * from "./train/index.js";
 export * from "./align/index.js";
 export * from "./arena/index.js";
 export * from "./display/index.js";
+export * from "./demo/index.js";

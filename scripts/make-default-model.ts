@@ -22,6 +22,8 @@ import { embeddedModelDir, loadEmbeddedModel, evaluateSkills, finetuneSkills, qu
 import { writeSkillsSuite, SKILLS_SUITE_NAME } from "../lib/data/embedded/suite.js";
 import { embeddedSkills } from "../lib/data/embedded/skills.js";
 import { packageInfo } from "../lib/util/package.js";
+import { latestCheckpoint } from "../lib/train/checkpoint.js";
+import { parameterCount } from "../lib/model/memory.js";
 
 const args = process.argv.slice(2);
 const root = packageInfo().root;
@@ -33,10 +35,15 @@ await ensureGradients();
 const t0 = performance.now();
 let pretrainSeconds: number | null = null;
 if (!args.includes("--measure")) {
-  const r = await pretrain({ out: dir, workDir: join(root, "runs", "pretrain-tslm-tiny"), resume: args.includes("--resume") }, { log });
+  const r = await pretrain({ out: dir, workDir: join(root, "runs", "pretrain"), resume: args.includes("--resume") }, { log });
   pretrainSeconds = (performance.now() - t0) / 1000;
   log(`pretrained ${r.parameters} parameters in ${pretrainSeconds.toFixed(0)} s (${Math.round(r.run.throughput.tokensPerSecond)} tokens/s)`);
   r.run.model.dispose();
+}
+if (pretrainSeconds === null) {
+  // Measuring only: take the pretraining time from the run's last checkpoint, when it is still there.
+  const ck = latestCheckpoint(join(root, "runs", "pretrain"));
+  if (ck) pretrainSeconds = ck.state.seconds;
 }
 writeSkillsFiles(dir, root);
 writeSkillsSuite(join(root, "eval-suites", SKILLS_SUITE_NAME));
@@ -44,7 +51,7 @@ writeSkillsSuite(join(root, "eval-suites", SKILLS_SUITE_NAME));
 const base = await loadEmbeddedModel();
 const cfg = base.config;
 const before = await evaluateSkills(base, base.tokenizer!);
-const params = (await import("../lib/model/memory.js")).parameterCount(base);
+const params = parameterCount(base);
 base.dispose();
 const runs: Record<string, { em: number; bleu: number; seconds: number; steps: number; tokensPerSecond: number; ratio: number }> = {};
 for (const variant of ["lora", "qlora"] as const) {

@@ -9,7 +9,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { setMaxListeners } from "node:events";
-import PQueue from "p-queue";
 import { ConfigError } from "../util/errors.js";
 import { parseYamlText, resolveConfig } from "../util/config.js";
 import { packageInfo, dependencyVersion } from "../util/package.js";
@@ -27,11 +26,12 @@ import { defaultHttpDeps, type HttpDeps } from "./contestants/http.js";
 import { JudgeConfigSchema, type JudgeConfig } from "./judges/config.js";
 import { createJudgePlan } from "./judges/create.js";
 import { isEnsemble, type Judge, type JudgePlan } from "./judges/types.js";
-import { RunStore, readRunMeta } from "./store/run-store.js";
+import { RunStore, readJsonFile, readRunMeta } from "./store/run-store.js";
+import { writeFileAtomic } from "./store/atomic.js";
 import { ContentCache } from "./store/cache.js";
-import { contentHash } from "./store/hash.js";
+import { canonicalJson, contentHash } from "./store/hash.js";
 import { loadRun, type LoadedRun } from "./store/load.js";
-import { RUN_FORMAT_VERSION } from "./store/layout.js";
+import { RUN_FILES, RUN_FORMAT_VERSION } from "./store/layout.js";
 import { progress as showProgress, type ProgressMode } from "../display/progress.js";
 
 export interface RunOptions {
@@ -144,6 +144,14 @@ function planIdentity(p: JudgePlan): unknown {
     : { id: p.id, identity: p.identity, orders: p.orders, disagreement: p.disagreement, strongWeight: p.strongWeight };
 }
 
+/** A resumed run takes the `rating:` section given now: it decides no battle, only how reports rate them. */
+function recordRating(dir: string, rating: ArenaConfig["rating"]): void {
+  const file = join(dir, RUN_FILES.config);
+  const recorded = readJsonFile<Record<string, unknown>>(file);
+  if (canonicalJson(recorded.rating ?? null) === canonicalJson(rating ?? null)) return;
+  writeFileAtomic(file, JSON.stringify({ ...recorded, rating }, null, 2) + "\n");
+}
+
 function versions(): Record<string, string> {
   const v: Record<string, string> = { tslm: packageInfo().version, node: process.versions.node };
   for (const d of ["p-queue", "zod", "yaml"]) {
@@ -151,6 +159,36 @@ function versions(): Record<string, string> {
     if (x) v[d] = x;
   }
   return v;
+}
+
+/**
+ * Plays `specs` with at most `limit` at once, results in spec order. At the
+ * first failure (a journal write, a stop) `stop` is called, nothing more is
+ * started, and the failure is thrown once the battles in flight have settled,
+ * so nothing is left writing to a closed store.
+ */
+async function playAll<T, R>(specs: readonly T[], limit: number, play: (s: T) => Promise<R>, stop: (e: unknown) => void): Promise<R[]> {
+  const results = new Array<R>(specs.length);
+  let next = 0;
+  let failed = false;
+  let failure: unknown;
+  const worker = async () => {
+    while (!failed && next < specs.length) {
+      const i = next++;
+      try {
+        results[i] = await play(specs[i]);
+      } catch (e) {
+        if (!failed) {
+          failed = true;
+          failure = e;
+          stop(e);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, specs.length) }, worker));
+  if (failed) throw failure;
+  return results;
 }
 
 /**
@@ -220,6 +258,7 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
         throw new ConfigError(`run ${dir} is shard ${JSON.stringify(m.shard ?? null)}, the config asks for ${JSON.stringify(config.shard ?? null)}`, { key: "shard" });
       }
       store = await RunStore.resume(dir, config.fsync);
+      recordRating(dir, prep.config.rating);
     } else {
       const meta: RunMeta & { configParts: Record<string, string> } = {
         id,
@@ -269,6 +308,7 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
     elapsed_ms: Math.round(performance.now() - t0),
   });
   let lastReport = 0;
+  let lastDraw = 0;
   const every = opts.progressEveryMs ?? 250;
   const bar = showProgress({ label: `arena ${id}`, total, unit: "battles", mode: opts.progress ?? "auto" });
   const metrics = () => ({
@@ -278,15 +318,18 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
     cached: engine.counts.answers.cached + engine.counts.judgments.cached,
   });
   const report = () => {
-    bar.update(engine.counts.specs, { metrics: metrics() });
+    // Called per battle (thousands a second): the displays need far fewer updates.
     const now = performance.now();
+    if (now - lastDraw >= 50) {
+      lastDraw = now;
+      bar.update(engine.counts.specs, { metrics: metrics() });
+    }
     if (opts.onProgress && now - lastReport >= every) {
       lastReport = now;
       opts.onProgress(progress(false));
     }
   };
 
-  const limiter = new PQueue({ concurrency: config.max_in_flight });
   const played: PlayedBattle[] = [];
   try {
     for (;;) {
@@ -294,30 +337,17 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
       const round = schedule.nextRound(played);
       if (!round) break;
       const specs = config.shard ? round.filter((s) => s.index % config.shard!.count === config.shard!.index) : round;
-      const results = await Promise.all(
-        specs.map((s) =>
-          limiter.add(
-            async () => {
-              const r = await engine.play(s);
-              report();
-              return r;
-            },
-            { throwOnTimeout: true },
-          ).catch((e) => {
-            // First failure (journal write, abort): stop everything else, keep what is recorded.
-            limiter.clear();
-            inner.abort(e);
-            throw e;
-          }),
-        ),
-      );
+      const results = await playAll(specs, config.max_in_flight, async (s) => {
+        const r = await engine.play(s);
+        report();
+        return r;
+      }, (e) => inner.abort(e));
       for (const r of results) played.push(r); // push(...results) overflows the stack past ~100k battles
     }
     const p = progress(true);
     await store.append([{ type: "end", finished: new Date().toISOString(), counts: { answers: p.answers, judgments: p.judgments, battles: p.battles } }]);
   } catch (e) {
     bar.fail(e);
-    await limiter.onIdle().catch(() => undefined);
     queues.clear();
     await store.close().catch(() => undefined);
     await cache?.close().catch(() => undefined);

@@ -93,8 +93,8 @@ export interface AnswerRecord {
 // records below). Records above keep their fields; readers may ignore these.
 // ---------------------------------------------------------------------------
 
-/** One chat message, as in the OpenAI chat API. */
-export interface ChatMessage {
+/** One chat message, as in the OpenAI chat API (stricter than lib/tokenizer's template `ChatMessage`: three roles, no extra fields). */
+export interface ArenaChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
 }
@@ -104,7 +104,7 @@ export interface SuitePrompt {
   id: string;
   category: string;
   /** The conversation sent to contestants; a `prompt` string becomes one user message. */
-  messages: ChatMessage[];
+  messages: ArenaChatMessage[];
   /** A checkable answer (reference judge, reference-guided LLM judging). */
   reference?: string;
   tags?: string[];

@@ -7,7 +7,7 @@
  * every demo model answers through one queue: two cores run one generation
  * at a time best.
  */
-import type { Contestant, GenerateRequest, GenerateResult } from "../arena/contestants/types.js";
+import type { Contestant, ContestantAnswer, ContestantRequest } from "../arena/contestants/types.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import { ConfigError } from "../util/errors.js";
 import type { DemoVariant } from "./config.js";
@@ -57,7 +57,7 @@ export function demoContestant(input: DemoContestantInput): Contestant {
     // What decides the answers: the base's bytes, its storage, the adapter's key (which hashes base, data and training).
     identity: { type: "tslm-demo", v: 1, model: input.modelHash, quantization: variant.quantization, adapter: adapter?.key ?? null },
     cacheable: true,
-    async generate(req: GenerateRequest): Promise<GenerateResult> {
+    async generate(req: ContestantRequest): Promise<ContestantAnswer> {
       return queue(async () => {
         const model = await load();
         const { generate } = await import("../model/generate.js");

@@ -173,6 +173,7 @@ export async function runDemo(input: DemoConfigInput = {}, deps: DemoDeps = {}):
     warnings.push(judge.note);
     log(`note: ${judge.note}`);
   }
+  const ratingOptions = { method: "bt" as const, bootstrap: cfg.bootstrap, confidence: cfg.confidence, seed: cfg.seed };
   const id =
     cfg.id ??
     `demo-${contentHash({
@@ -183,6 +184,7 @@ export async function runDemo(input: DemoConfigInput = {}, deps: DemoDeps = {}):
       seed: cfg.seed,
       judge: judge.config,
       maxNewTokens: cfg.maxNewTokens,
+      rating: ratingOptions,
     }).slice(0, 12)}`;
   const dir = join(outDir, id);
   const { runTournament } = await import("../arena/run.js");
@@ -205,8 +207,10 @@ export async function runDemo(input: DemoConfigInput = {}, deps: DemoDeps = {}):
         contestants: cfg.variants.map((v) => ({ name: v.name, type: "custom" as const })),
         judge: judge.config,
         cache: join(cacheDir, "arena"),
+        // Recorded in the run, so `tslm arena report|leaderboard` on it rate it as the demo does.
+        rating: ratingOptions,
       },
-      { baseDir: cwd, resume: true, retryErrors: true, contestants, progress: mode, signal: deps.signal },
+      { baseDir: cwd, resume: true, retryErrors: true, contestants, progress: mode, signal: deps.signal, deps: { env } },
     );
     const s = r.summary;
     note(`${r.battles.length} battles, ${s.answers.new} new answers, ${s.answers.cached + s.answers.recorded} reused`);
@@ -221,7 +225,7 @@ export async function runDemo(input: DemoConfigInput = {}, deps: DemoDeps = {}):
   // 4. Ratings and the report.
   const { writeReport } = await import("../arena/report/write.js");
   const rep = await steps.run("report", "rate (Bradley-Terry, bootstrap) and write the report", async (note) => {
-    const w = await writeReport(dir, { rating: { method: "bt", bootstrap: cfg.bootstrap, confidence: cfg.confidence, seed: cfg.seed } });
+    const w = await writeReport(dir, { rating: ratingOptions });
     note(`${w.files.length} files`);
     return w;
   }, { draw: true });

@@ -38,9 +38,17 @@ export function displayable(bundle: MimeBundle | (() => MimeBundle | Promise<Mim
   const plain = text ?? (typeof bundle === "function" ? undefined : bundle["text/plain"]);
   return {
     [DISPLAY]: make,
+    [TEXT]: plain,
     toString: () => plain ?? "[display]",
     [inspect.custom]: () => plain ?? "[display]",
   } as Displayable;
+}
+
+const TEXT = Symbol("tslm.display.text");
+
+/** The text of a displayable made by `displayable()` with a known text, without rendering it. */
+export function knownText(x: unknown): string | undefined {
+  return isDisplayable(x) ? ((x as unknown as Record<symbol, string | undefined>)[TEXT] ?? undefined) : undefined;
 }
 
 /** True for arquero tables (duck-typed, so arquero is never imported here). */

@@ -4,7 +4,7 @@
  * finds it); everywhere else, displays print their `text/plain` to stdout.
  */
 import { randomBytes } from "node:crypto";
-import { toBundle, type MimeBundle } from "./bundle.js";
+import { knownText, toBundle, type MimeBundle } from "./bundle.js";
 
 /** Installed by the kernel: publishes display messages on the IOPub channel. */
 export interface DisplaySink {
@@ -49,7 +49,9 @@ export function newDisplayId(): string {
 let queue: Promise<void> = Promise.resolve();
 
 function enqueue(x: unknown, emit: (b: MimeBundle) => void): Promise<void> {
-  const rendered = toBundle(x); // start rendering now, publish in order
+  // A terminal shows text only: skip rendering (a chart's SVG) when the text is known.
+  const text = displaySink() ? undefined : knownText(x);
+  const rendered = text !== undefined ? Promise.resolve({ "text/plain": text }) : toBundle(x); // start now, publish in order
   const step = queue.then(() => rendered).then(emit);
   queue = step.catch((e: unknown) => {
     // In a notebook the kernel reports the failure on the cell (see track);

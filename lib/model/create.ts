@@ -5,6 +5,7 @@
 import type { LlamaConfig } from "../formats/hf-config.js";
 import { configFromHf, configToHf } from "../formats/hf-config.js";
 import type { HostTensor } from "../formats/safetensors.js";
+import { ConfigError } from "../util/errors.js";
 import { Random } from "../util/random.js";
 import { CausalLM } from "./causal-lm.js";
 import { expectedWeights } from "./weights.js";
@@ -40,6 +41,9 @@ export function defineConfig(input: ConfigInput): LlamaConfig {
   if (cfg.modelType === "qwen2" && input.attentionBias === undefined) cfg.attentionBias = true;
   if (cfg.modelType === "qwen2") cfg.attentionOutBias = false;
   else if (input.attentionOutBias === undefined) cfg.attentionOutBias = cfg.attentionBias;
+  if (cfg.slidingWindow !== null && cfg.modelType === "llama") {
+    throw new ConfigError("slidingWindow needs modelType 'mistral' or 'qwen2' (llama has no sliding window)", { key: "slidingWindow" });
+  }
   // Validate the merged result the same way a config.json would be.
   return { ...configFromHf(configToHf(cfg), "(defineConfig)"), torchDtype: cfg.torchDtype };
 }

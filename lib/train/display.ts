@@ -68,7 +68,8 @@ export function trainingDisplay(totalSteps: number, mode: "auto" | "notebook" | 
       bar.update(done, { status, metrics });
     },
     status(text) {
-      status = text;
+      // The progress display keeps the last status it was given, so "training" replaces a finished phase.
+      status = text ?? "training";
       bar.update(done, { status, metrics });
     },
     restore(history, evals) {

@@ -16,10 +16,12 @@ import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { loadDataset, type LoadedDataset } from "../data/dataset.js";
 import { textTokenizer } from "../data/tokenizer-adapter.js";
 import { embeddedSkills, EMBEDDED_WORLD_SEED } from "../data/embedded/skills.js";
-import { taskRecords } from "../data/embedded/tasks.js";
+import { taskRecords, pretrainingCorpus } from "../data/embedded/tasks.js";
+import type { Sample } from "../data/encode.js";
+import { quantizeModel, baseMemory } from "../model/quantize-model.js";
 import type { TrainConfigInput } from "./config.js";
 import { finetune, type FinetuneRun, type TrainerDeps } from "./trainer.js";
-import { evaluate, type EvalResult } from "./evaluate.js";
+import { evaluate, sampleLosses, type EvalResult } from "./evaluate.js";
 
 /** Folder name of the embedded default model under models/. */
 export const EMBEDDED_MODEL_NAME = "tslm-tiny";
@@ -151,11 +153,8 @@ export interface QuantizedPerplexity {
  * int4 and nf4: what quantizing the frozen base costs.
  */
 export async function quantizationPerplexity(kinds: QuantizedPerplexity["quantization"][] = ["none", "int8", "int4", "nf4"], blocks = 24): Promise<QuantizedPerplexity[]> {
-  const { quantizeModel, baseMemory } = await import("../model/quantize-model.js");
-  const { pretrainingCorpus } = await import("../data/embedded/tasks.js");
-  const { sampleLosses } = await import("./evaluate.js");
   const out: QuantizedPerplexity[] = [];
-  let samples: import("../data/encode.js").Sample[] | null = null;
+  let samples: Sample[] | null = null;
   for (const kind of kinds) {
     const model = await loadEmbeddedModel();
     const tok = model.tokenizer!;

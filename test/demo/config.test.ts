@@ -21,7 +21,7 @@ import { removeTempDirs, tempDir } from "./support/helpers.js";
 describe("demo: configuration, judges, cache keys", () => {
   after(removeTempDirs);
 
-  it("fills every default: base, LoRA r8, QLoRA r8 on nf4, LoRA r1; 3 epochs; 1000 bootstrap rounds", () => {
+  it("fills every default: base, LoRA r8, QLoRA r8 on nf4, LoRA r1; 6 epochs; 1000 bootstrap rounds", () => {
     const cfg = resolveDemoConfig();
     assert.deepEqual(cfg.variants.map((v) => [v.name, v.method, v.rank, v.quantization]), [
       ["base", "base", 8, "none"],
@@ -30,7 +30,7 @@ describe("demo: configuration, judges, cache keys", () => {
       ["lora-r1", "lora", 1, "none"],
     ]);
     assert.equal(cfg.variants.length, DEFAULT_VARIANTS.length);
-    assert.equal(cfg.train.epochs, 3);
+    assert.equal(cfg.train.epochs, 6);
     assert.equal(cfg.bootstrap, 1000);
     assert.equal(cfg.out, "runs");
     assert.equal(cfg.model, null);
@@ -42,7 +42,7 @@ describe("demo: configuration, judges, cache keys", () => {
     assert.deepEqual(fast.variants.map((v) => v.name), ["base", "lora-r8", "qlora-r8-nf4"]);
     assert.equal(fast.prompts, 24);
     assert.equal(fast.bootstrap, 200);
-    assert.ok(fast.train.epochs < 3);
+    assert.equal(fast.train.epochs, 2);
     const mixed = resolveDemoConfig({ fast: true, bootstrap: 50, train: { epochs: 3 } });
     assert.equal(mixed.bootstrap, 50);
     assert.equal(mixed.train.epochs, 3);
@@ -86,6 +86,9 @@ describe("demo: configuration, judges, cache keys", () => {
     const k = adapterKey(input);
     assert.equal(adapterKey({ ...input, modelDir: "/elsewhere" }), k, "the folder's place does not matter, its bytes do");
     assert.equal(adapterKey({ ...input, train: { ...cfg.train, checkpointEvery: 5 } }), k, "checkpointing does not change the weights");
+    writeFileSync(join(model, "README.md"), "# notes");
+    mkdirSync(join(model, "data"));
+    assert.equal(folderHash(model), h1, "a README or a data folder beside the weights changes nothing");
     writeFileSync(join(model, "model.safetensors"), "abd");
     assert.notEqual(adapterKey({ ...input, modelHash: folderHash(model) }), k);
     assert.notEqual(adapterKey({ ...input, records: [{ prompt: "p", answer: "b" }] }), k);

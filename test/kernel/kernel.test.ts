@@ -146,11 +146,16 @@ describe("kernel (Jupyter protocol)", function () {
     assert.equal(content((await k.execute("'alive'")).reply).status, "ok");
   });
 
-  it("runs a queued request after an error when stop_on_error is false", async () => {
+  it("runs a queued request after an error when stop_on_error is false, aborts it otherwise", async () => {
     const first = k.send("execute_request", { code: "throw new Error('first')", stop_on_error: false, silent: false, store_history: true });
     const second = k.send("execute_request", { code: "'second'", stop_on_error: true, silent: false, store_history: true });
     assert.equal(content(await first.reply).status, "error");
     assert.equal(content(await second.reply).status, "ok");
+    // With stop_on_error (Jupyter's default), requests queued behind the failure are aborted, as in IPython.
+    const failing = k.send("execute_request", { code: "await new Promise((r) => setTimeout(r, 200)); throw new Error('stop')", stop_on_error: true, silent: false, store_history: true });
+    const queued = k.send("execute_request", { code: "'queued'", silent: false, store_history: true });
+    assert.equal(content(await failing.reply).status, "error");
+    assert.equal(content(await queued.reply).status, "aborted");
   });
 
   it("exits promptly on shutdown even with a timer pending", async () => {

@@ -14,8 +14,8 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Runs `tslm ARGS` from source in a child process. */
 function tslm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const code = 'const { main } = await import("./lib/cli/main.ts"); await main(process.argv.slice(1));';
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, ...args], { cwd: ROOT, encoding: "utf8" });
+  // A script file, not `node -e`: with -e, a first argument such as "inspect" is taken as a node subcommand.
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "test/model/run-cli.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 90_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

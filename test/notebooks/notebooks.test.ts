@@ -6,6 +6,7 @@
  * fail with the error's name and value.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,12 +55,15 @@ describe("notebooks", function () {
     assert.ok(outputs.some((o) => o.data && /tslm-progress/.test(text(o.data["text/html"])) && /40\/40 steps/.test(text(o.data["text/plain"]))), "a finished progress display");
   });
 
-  it("fails on a failing notebook, reporting ename and evalue", async () => {
-    const r = await runNotebook(join(root, "test", "fixtures", "notebooks", "fails.ipynb"), { out: join(out, "fails.ipynb"), cellTimeoutS: 120 });
-    assert.notEqual(r.exitCode, 0);
-    assert.equal(r.ok, false);
-    assert.match(r.log, /RangeError/);
-    assert.match(r.log, /deliberate failure for the tests/);
+  it("fails on a failing notebook, reporting ename and evalue (tslm notebook run exits 1)", () => {
+    const fixture = join(root, "test", "fixtures", "notebooks", "fails.ipynb");
+    const cli = spawnSync(process.execPath, [join(root, "bin", "tslm.js"), "notebook", "run", fixture, "--out", join(out, "fails.ipynb"), "--timeout", "120", "--json"], { encoding: "utf8" });
+    assert.equal(cli.status, 1, cli.stderr);
+    const result = JSON.parse(cli.stdout.trim().split("\n").pop()!) as { ok: boolean; notebooks: { exitCode: number; log: string }[] };
+    assert.equal(result.ok, false);
+    assert.notEqual(result.notebooks[0].exitCode, 0);
+    assert.match(result.notebooks[0].log, /RangeError/);
+    assert.match(result.notebooks[0].log, /deliberate failure for the tests/);
   });
 
   it("flags error outputs, missing counts and Vega-Lite stored as a string", () => {

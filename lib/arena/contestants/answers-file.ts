@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { DataError, ConfigError } from "../../util/errors.js";
 import { contentHash } from "../store/hash.js";
-import type { Contestant, GenerateRequest, GenerateResult } from "./types.js";
+import type { Contestant, ContestantRequest, ContestantAnswer } from "./types.js";
 import type { AnswersContestantConfig } from "./config.js";
 
 const ID_FIELDS = ["prompt_id", "question_id", "id"] as const;
@@ -59,7 +59,7 @@ export function createAnswersFileContestant(cfg: AnswersContestantConfig, file: 
     type: "answers",
     identity: { type: "answers", model: cfg.model, content: contentHash([...answers.entries()].sort()) },
     cacheable: false,
-    async generate(req: GenerateRequest): Promise<GenerateResult> {
+    async generate(req: ContestantRequest): Promise<ContestantAnswer> {
       const text = answers.get(req.prompt.id);
       if (text === undefined) throw new DataError(`answers file has no answer for prompt '${req.prompt.id}'${cfg.model ? ` (model ${cfg.model})` : ""}`, { file: cfg.path });
       return { text, latency_ms: 0 };

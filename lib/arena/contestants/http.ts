@@ -9,8 +9,8 @@ import { RemoteError } from "../../util/errors.js";
 import { z } from "../../util/config.js";
 import type { Scheduler } from "./types.js";
 import { runNow } from "./types.js";
-import type { ChatMessage } from "../types.js";
-import { nodeTransport, TransportTimeout, type Transport } from "./transport.js";
+import type { ArenaChatMessage } from "../types.js";
+import { undiciTransport, TransportTimeout, type Transport } from "./transport.js";
 
 export const EndpointSchema = z.strictObject({
   base_url: z.string().url().describe("Endpoint root including the API version, e.g. http://127.0.0.1:11434/v1 (Ollama), http://host:8000/v1 (vLLM)."),
@@ -27,7 +27,7 @@ export const EndpointSchema = z.strictObject({
 export type EndpointConfig = z.output<typeof EndpointSchema>;
 
 export interface HttpDeps {
-  /** POSTs a request (default: node:http/https with keep-alive; `fetchTransport(fetch)` adapts fetch). */
+  /** POSTs a request (default: undici keep-alive pools; `fetchTransport(fetch)` adapts fetch). */
   transport: Transport;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => number;
@@ -37,7 +37,7 @@ export interface HttpDeps {
 }
 
 export const defaultHttpDeps: HttpDeps = {
-  transport: nodeTransport,
+  transport: undiciTransport,
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
@@ -86,8 +86,17 @@ export function apiKeyFrom(ep: EndpointConfig, env: HttpDeps["env"], key: string
   return v;
 }
 
+const chatUrls = new Map<string, string>();
+
+/** `{base_url}/chat/completions` (computed once per base URL). */
 export function chatUrl(baseUrl: string): string {
-  return baseUrl.replace(/\/+$/, "") + "/chat/completions";
+  let url = chatUrls.get(baseUrl);
+  if (url === undefined) {
+    url = baseUrl.replace(/\/+$/, "") + "/chat/completions";
+    if (chatUrls.size > 1000) chatUrls.clear();
+    chatUrls.set(baseUrl, url);
+  }
+  return url;
 }
 
 interface Attempt {
@@ -144,7 +153,7 @@ async function attemptOnce(
  */
 export async function chatCompletion(
   ep: EndpointConfig,
-  request: { messages: ChatMessage[]; [field: string]: unknown },
+  request: { messages: ArenaChatMessage[]; [field: string]: unknown },
   opts: { apiKey?: string; schedule?: Scheduler; signal?: AbortSignal; deps?: HttpDeps } = {},
 ): Promise<ChatResult> {
   const deps = opts.deps ?? defaultHttpDeps;

@@ -1,7 +1,7 @@
 export * from "./types.js";
 export * from "./config.js";
 export { GenerationParamsSchema, mergeParams, type GenerationParams } from "./params.js";
-export { nodeTransport, fetchTransport, type Transport, type PostResponse } from "./transport.js";
+export { undiciTransport, fetchTransport, type Transport, type PostResponse } from "./transport.js";
 export { chatCompletion, ChatError, EndpointSchema, defaultHttpDeps, type EndpointConfig, type HttpDeps, type ChatResult } from "./http.js";
 export { createOpenAIContestant } from "./openai.js";
 export { createAnswersFileContestant, readAnswersFile } from "./answers-file.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../util/errors.js";
 import { contentHash } from "../store/hash.js";
 import type { LocalContestantConfig } from "./config.js";
-import type { Contestant, GenerateRequest, GenerateResult, Scheduler } from "./types.js";
+import type { Contestant, ContestantRequest, ContestantAnswer, Scheduler } from "./types.js";
 import { runNow } from "./types.js";
 
 /** Identity of a folder for the answer cache: file names, sizes and modification times (weights are not re-read). */
@@ -58,7 +58,7 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
     identity,
     cacheable: true,
     params: cfg.params,
-    async generate(req: GenerateRequest): Promise<GenerateResult> {
+    async generate(req: ContestantRequest): Promise<ContestantAnswer> {
       return schedule(async () => {
         const { api, model } = await load();
         const messages = cfg.system && req.messages[0]?.role !== "system" ? [{ role: "system" as const, content: cfg.system }, ...req.messages] : req.messages;

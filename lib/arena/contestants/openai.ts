@@ -1,5 +1,5 @@
 /** A contestant served by any OpenAI-compatible chat endpoint. */
-import type { Contestant, GenerateRequest, GenerateResult, Scheduler } from "./types.js";
+import type { Contestant, ContestantRequest, ContestantAnswer, Scheduler } from "./types.js";
 import type { OpenAIContestantConfig } from "./config.js";
 import { apiKeyFrom, chatCompletion, defaultHttpDeps, type HttpDeps } from "./http.js";
 
@@ -17,7 +17,7 @@ export function createOpenAIContestant(
     cacheable: true,
     endpoint: { key: cfg.base_url, concurrency: cfg.concurrency, requestsPerMinute: cfg.requests_per_minute },
     params: cfg.params,
-    async generate(req: GenerateRequest): Promise<GenerateResult> {
+    async generate(req: ContestantRequest): Promise<ContestantAnswer> {
       const messages = cfg.system && req.messages[0]?.role !== "system" ? [{ role: "system" as const, content: cfg.system }, ...req.messages] : req.messages;
       const { extra, ...params } = req.params;
       const r = await chatCompletion(cfg, { ...extra, ...params, messages }, { apiKey, schedule: opts.schedule, signal: req.signal, deps });

@@ -2,7 +2,7 @@
  * What a contestant is: anything that answers a prompt. The tournament never
  * looks inside; it asks `generate` and records the answer (or the error).
  */
-import type { ChatMessage, SuitePrompt } from "../types.js";
+import type { ArenaChatMessage, SuitePrompt } from "../types.js";
 import type { GenerationParams } from "./params.js";
 
 /** Concurrency and rate limits for one endpoint (shared by everything that calls it). */
@@ -14,15 +14,15 @@ export interface EndpointLimits {
   requestsPerMinute?: number;
 }
 
-export interface GenerateRequest {
+export interface ContestantRequest {
   prompt: SuitePrompt;
-  messages: ChatMessage[];
+  messages: ArenaChatMessage[];
   /** Merged generation parameters (suite < run < contestant), seed filled in. */
   params: GenerationParams;
   signal?: AbortSignal;
 }
 
-export interface GenerateResult {
+export interface ContestantAnswer {
   text: string;
   tokens?: number;
   latency_ms?: number;
@@ -30,6 +30,14 @@ export interface GenerateResult {
   /** Failures of earlier attempts that were retried. */
   retry_errors?: string[];
 }
+
+/**
+ * @deprecated Old names, kept for importers of this module only (the package
+ * root exports `ContestantRequest`/`ContestantAnswer`: lib/model owns `GenerateResult`).
+ */
+export type GenerateRequest = ContestantRequest;
+/** @deprecated Use `ContestantAnswer`. */
+export type GenerateResult = ContestantAnswer;
 
 export interface Contestant {
   readonly name: string;
@@ -41,7 +49,7 @@ export interface Contestant {
   readonly endpoint?: EndpointLimits;
   /** Generation parameters this contestant sets over the run's. */
   readonly params?: GenerationParams;
-  generate(req: GenerateRequest): Promise<GenerateResult>;
+  generate(req: ContestantRequest): Promise<ContestantAnswer>;
   close?(): Promise<void>;
 }
 

@@ -13,7 +13,7 @@
  */
 import type { HumanJudgeConfig } from "./config.js";
 import { JudgeError, type Judge, type JudgeInput, type JudgeResult } from "./types.js";
-import type { ChatMessage, OrderVerdict } from "../types.js";
+import type { ArenaChatMessage, OrderVerdict } from "../types.js";
 import { shortId } from "../store/hash.js";
 
 export type HumanVote = "A" | "B" | "tie" | "both_bad";
@@ -22,7 +22,7 @@ export interface Ballot {
   id: string;
   prompt_id: string;
   category: string;
-  messages: ChatMessage[];
+  messages: ArenaChatMessage[];
   /** Answer shown as A and as B. */
   a: string;
   b: string;

@@ -6,7 +6,7 @@
  * categories), and the two answers between start/end markers; a final label
  * in double brackets. The five-level scale is Arena-Hard's (Li et al. 2024).
  */
-import type { ChatMessage, SuitePrompt } from "../types.js";
+import type { ArenaChatMessage, SuitePrompt } from "../types.js";
 import type { VerdictScale } from "./verdict.js";
 
 const RULES =
@@ -42,7 +42,7 @@ export function judgeMessages(
   first: string,
   second: string,
   opts: { scale: VerdictScale; referenceGuided: boolean; system?: string },
-): ChatMessage[] {
+): ArenaChatMessage[] {
   const parts = [`[User Question]\n${renderQuestion(prompt)}`];
   if (opts.referenceGuided && prompt.reference !== undefined) {
     parts.push(`[The Start of Reference Answer]\n${prompt.reference}\n[The End of Reference Answer]`);

@@ -46,12 +46,11 @@ export interface RunAnalysis {
 
 /**
  * Rating options for a run: defaults, then the run config's optional
- * `rating:` section, then `overrides`; the bootstrap seed defaults to the
- * run's seed.
+ * `rating:` section, then `overrides` (CLI flags); the bootstrap seed
+ * defaults to the run's seed.
  */
 export function runRatingOptions(run: Pick<ReportRun, "config" | "meta">, overrides: RatingOptionsInput = {}): RatingOptionsInput {
-  const fromConfig = ((run.config as unknown as { rating?: RatingOptionsInput }).rating ?? {}) as RatingOptionsInput;
-  const merged = { seed: run.meta.seed, ...fromConfig, ...stripUndefined(overrides) };
+  const merged = { seed: run.meta.seed, ...stripUndefined(run.config.rating ?? {}), ...stripUndefined(overrides) };
   resolveRatingOptions(merged); // validate early, naming the bad key
   return merged;
 }

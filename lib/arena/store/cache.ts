@@ -70,13 +70,13 @@ export class ContentCache {
   putAnswer(key: string, value: CachedAnswer): void {
     if (this.answers.has(key)) return;
     this.answers.set(key, value);
-    void this.writer.append({ type: "answer", key, value }).catch(() => undefined);
+    this.writer.write([{ type: "answer", key, value }]);
   }
 
   putVerdict(key: string, value: CachedVerdict): void {
     if (this.verdicts.has(key)) return;
     this.verdicts.set(key, value);
-    void this.writer.append({ type: "verdict", key, value }).catch(() => undefined);
+    this.writer.write([{ type: "verdict", key, value }]);
   }
 
   async close(): Promise<void> {

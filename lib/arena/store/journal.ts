@@ -92,14 +92,24 @@ function repairTail(file: string): number {
 }
 
 interface Waiter {
+  /** Blocks pushed before this waiter: it resolves once that many are durable. */
+  upTo: number;
   resolve: () => void;
   reject: (e: Error) => void;
 }
 
-/** Appends entries durably (see the module comment for the fsync policies). */
+/**
+ * Appends entries durably (see the module comment for the fsync policies).
+ * Writers that need no acknowledgement per record `write` them (no promise
+ * is made) and `sync` once for all; `append` is write + sync.
+ */
 export class JournalWriter {
-  private pending: string[] = [];
+  /** Text blocks waiting for the flusher, in append order. */
+  private queue: string[] = [];
   private waiters: Waiter[] = [];
+  /** Blocks pushed in all, and blocks durable (written and synced per the policy). */
+  private pushed = 0;
+  private durable = 0;
   private flushing = false;
   private scheduled = false;
   private failure: Error | undefined;
@@ -130,16 +140,37 @@ export class JournalWriter {
   /** Appends entries as one contiguous block (one write call); resolves once all are durable. */
   appendMany(entries: readonly JournalEntry[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.file} is closed`));
-    if (this.failure) return Promise.reject(this.failure);
     if (entries.length === 0) return Promise.resolve();
+    this.write(entries);
+    return this.sync();
+  }
+
+  /**
+   * Queues entries as one block without waiting for them: they are durable
+   * once a later `sync` (or `append`) resolves. A write failure is sticky and
+   * surfaces there.
+   */
+  write(entries: readonly JournalEntry[]): void {
     let block = "";
     for (const e of entries) block += JSON.stringify(e) + "\n";
-    this.records += entries.length;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push(block);
-      this.waiters.push({ resolve, reject });
-      this.schedule();
-    });
+    this.push(block, entries.length);
+  }
+
+  /** Queues a block of complete JSONL lines (`records` of them) without waiting. */
+  push(block: string, records = 1): void {
+    if (this.closed) throw new Error(`journal ${this.file} is closed`);
+    if (this.failure) return;
+    this.queue.push(block);
+    this.pushed++;
+    this.records += records;
+    this.schedule();
+  }
+
+  /** Resolves once everything pushed so far is durable; rejects if a write failed. */
+  sync(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.durable >= this.pushed) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.waiters.push({ upTo: this.pushed, resolve, reject }));
   }
 
   private schedule(): void {
@@ -153,40 +184,37 @@ export class JournalWriter {
     this.scheduled = false;
     this.flushing = true;
     try {
-      while (this.pending.length > 0) {
-        const take = this.policy === "always" ? 1 : this.pending.length;
-        const blocks = this.pending.splice(0, take);
-        const waiters = this.waiters.splice(0, take);
+      while (this.queue.length > 0) {
+        const blocks = this.policy === "always" ? this.queue.splice(0, 1) : this.queue.splice(0);
         try {
-          await writeAll(this.fh, Buffer.from(blocks.join(""), "utf8"));
+          await writeAll(this.fh, Buffer.from(blocks.length === 1 ? blocks[0] : blocks.join(""), "utf8"));
           if (this.policy !== "none") await this.fh.datasync();
-          this.syncs++;
-          for (const w of waiters) w.resolve();
         } catch (e) {
           // A failed write leaves the file in an unknown state: fail this and every later append.
           this.failure = new Error(`cannot write journal ${this.file}: ${(e as Error).message}`, { cause: e });
-          for (const w of [...waiters, ...this.waiters.splice(0)]) w.reject(this.failure);
-          this.pending = [];
+          for (const w of this.waiters.splice(0)) w.reject(this.failure);
+          this.queue = [];
+          return;
         }
+        this.syncs++;
+        this.durable += blocks.length;
+        let done = 0;
+        while (done < this.waiters.length && this.waiters[done].upTo <= this.durable) this.waiters[done++].resolve();
+        if (done > 0) this.waiters.splice(0, done);
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  /** Resolves once everything appended so far is durable. */
-  async flush(): Promise<void> {
-    if (this.pending.length === 0 && !this.flushing && !this.scheduled) return;
-    await new Promise<void>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.pending.push("");
-      this.schedule();
-    });
+  /** Resolves once everything appended so far is durable (same as `sync`). */
+  flush(): Promise<void> {
+    return this.sync();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush().catch(() => undefined);
+    await this.sync().catch(() => undefined);
     this.closed = true;
     await this.fh.close();
   }

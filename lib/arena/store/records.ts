@@ -17,26 +17,41 @@ export class RecordIndex {
 
   /** Adds a journal entry; returns false when it was a duplicate that changes nothing. */
   ingest(e: JournalEntry): boolean {
-    const { type, ...rec } = e;
-    switch (type) {
-      case "answer":
-        return keep(this.answers, rec as unknown as AnswerRecord);
-      case "judgment":
-        return keep(this.judgments, rec as unknown as JudgmentRecord);
-      case "battle":
-        return keep(this.battles, rec as unknown as BattleRecord);
-      case "battle_error":
-        return keep(this.battleErrors, rec as unknown as BattleErrorRecord);
+    switch (e.type) {
       case "end":
         this.ended = e;
         return true;
       case "session":
         this.sessions++;
         return true;
-      default:
-        return false;
+      default: {
+        const { type, ...rec } = e;
+        return isRecordType(type) ? this.add(type, rec as unknown as RunRecord) : false;
+      }
     }
   }
+
+  /** Adds a record of a type (the same rules as `ingest`, without a `type` field to strip). */
+  add(type: RecordType, rec: RunRecord): boolean {
+    switch (type) {
+      case "answer":
+        return keep(this.answers, rec as AnswerRecord);
+      case "judgment":
+        return keep(this.judgments, rec as JudgmentRecord);
+      case "battle":
+        return keep(this.battles, rec as BattleRecord);
+      case "battle_error":
+        return keep(this.battleErrors, rec as BattleErrorRecord);
+    }
+  }
+}
+
+/** The journal's record types (its other lines are `session` and `end` markers). */
+export type RecordType = "answer" | "judgment" | "battle" | "battle_error";
+export type RunRecord = AnswerRecord | JudgmentRecord | BattleRecord | BattleErrorRecord;
+
+function isRecordType(t: string): t is RecordType {
+  return t === "answer" || t === "judgment" || t === "battle" || t === "battle_error";
 }
 
 function keep<R extends { id?: string; error?: string }>(map: Map<string, R>, rec: R): boolean {

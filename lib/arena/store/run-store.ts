@@ -11,7 +11,7 @@ import type { ContestantInfo, RunMeta, SuiteInfo } from "../types.js";
 import { writeFileAtomic } from "./atomic.js";
 import { JournalWriter, readJournal, type FsyncPolicy, type JournalEntry } from "./journal.js";
 import { RUN_FILES, RUN_FORMAT_VERSION } from "./layout.js";
-import { RecordIndex } from "./records.js";
+import { RecordIndex, type RecordType, type RunRecord } from "./records.js";
 
 export interface RunInit {
   meta: RunMeta;
@@ -145,6 +145,22 @@ export class RunStore {
   append(entries: JournalEntry[]): Promise<void> {
     for (const e of entries) this.index.ingest(e);
     return this.writer.appendMany(entries);
+  }
+
+  /**
+   * Indexes a record at once and queues its journal line without waiting:
+   * it is durable once a later `sync` resolves. The line is the record's
+   * JSON with `type` first, written without building a new object per record.
+   */
+  record(type: RecordType, rec: RunRecord): void {
+    this.index.add(type, rec);
+    const body = JSON.stringify(rec);
+    this.writer.push(body === "{}" ? `{"type":"${type}"}\n` : `{"type":"${type}",${body.slice(1)}\n`);
+  }
+
+  /** Resolves once every record so far is durable (a journal failure rejects here, and stays). */
+  sync(): Promise<void> {
+    return this.writer.sync();
   }
 
   get journalStats(): { records: number; syncs: number; policy: FsyncPolicy } {

@@ -15,6 +15,7 @@
  * fsync: batch                 # batch (group commit) | always | none
  * max_in_flight: 256           # battles worked on at once (endpoint limits apply below this)
  * shard: {index: 0, count: 4}  # run one shard of a static schedule on this machine; merge later
+ * rating: {bootstrap: 2000, anchor: {model: gpt-4, rating: 1200}}   # how reports and leaderboards rate the run
  * ```
  * Relative paths (suite folder, answers files, models, out, cache) are resolved
  * from the config file's folder.
@@ -22,6 +23,17 @@
 import { z } from "../../util/config.js";
 import { ContestantConfigSchema } from "../contestants/config.js";
 import { GenerationParamsSchema } from "../contestants/params.js";
+import { RatingOptionsSchema } from "../ratings/options.js";
+
+/**
+ * A run's `rating:` section: the rating options (ratings/options.ts) with every
+ * default filled in except `seed`, which defaults to the run's seed when the
+ * run is rated. Ratings are computed from the recorded battles, so this
+ * section is not part of the config hash.
+ */
+export const RunRatingSchema = RatingOptionsSchema.extend({
+  seed: z.number().int().optional().describe("seed of the bootstrap; default: the run's seed"),
+});
 
 export const ScheduleSchema = z.discriminatedUnion("type", [
   z.strictObject({
@@ -72,6 +84,7 @@ export const ArenaConfigSchema = z.strictObject({
     .refine((s) => s.index < s.count, "shard.index must be below shard.count")
     .optional()
     .describe("Run only battles whose index % count == index (static schedules); merge the shards afterwards."),
+  rating: RunRatingSchema.optional().describe("How reports and leaderboards rate this run (method, bootstrap, anchor, ...); CLI flags go over it."),
 });
 
 export type ArenaConfigInput = z.input<typeof ArenaConfigSchema>;

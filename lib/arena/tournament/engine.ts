@@ -17,10 +17,9 @@ import { Random } from "../../util/random.js";
 import type { AnswerRecord, BattleErrorRecord, BattleRecord, JudgmentRecord, SuitePrompt } from "../types.js";
 import type { Contestant } from "../contestants/types.js";
 import { mergeParams, type GenerationParams } from "../contestants/params.js";
-import { isEnsemble, type Judge, type JudgePlan } from "../judges/types.js";
+import { isEnsemble, type Judge, type JudgeEnsemble, type JudgePlan } from "../judges/types.js";
 import type { RunStore } from "../store/run-store.js";
 import type { ContentCache } from "../store/cache.js";
-import type { JournalEntry } from "../store/journal.js";
 import { contentHash, hashParts, shortId, textHash } from "../store/hash.js";
 import { decide, gameScore, majority, type Decision, type OrderJudgment } from "./decide.js";
 import { pairKey, type BattleSpec, type PlayedBattle } from "./spec.js";
@@ -54,18 +53,38 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** An unambiguous map key from parts (each prefixed by its length). */
+function joinKey(...parts: string[]): string {
+  let k = "";
+  for (const p of parts) k += p.length + ":" + p;
+  return k;
+}
+
+/** The error fields of a record for a failed call (`attempts`/`errors` as ChatError and JudgeError carry them). */
+function failure(e: unknown): { error: string; attempts?: number; retry_errors?: string[] } {
+  const ex = e as { attempts?: number; errors?: string[] };
+  return { error: message(e), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors : undefined };
+}
+
 export class Engine {
   readonly counts = { answers: zero(), judgments: zero(), battles: zero(), specs: 0 };
+  /** This session's answers and judgments by a cheap key: work in flight is shared, finished work never redone. */
   private readonly answerWork = new Map<string, Promise<AnswerRecord>>();
   private readonly judgmentWork = new Map<string, Promise<JudgmentRecord>>();
   private readonly orderRng: Random;
+  private readonly identities = new Map<object, string>();
+  private readonly promptHashes = new Map<string, string>();
+  /** The plan's judges, and whether any of them sits some prompts out. */
+  private readonly members: Judge[];
+  private readonly selective: boolean;
+  private readonly majority: boolean;
 
   constructor(private readonly ctx: EngineContext) {
     this.orderRng = new Random(ctx.seed).fork("orders");
+    this.members = isEnsemble(ctx.plan) ? ctx.plan.members : [ctx.plan];
+    this.selective = this.members.some((m) => m.applies !== undefined);
+    this.majority = isEnsemble(ctx.plan) && ctx.plan.combine === "majority";
   }
-
-  private readonly identities = new Map<object, string>();
-  private readonly promptHashes = new Map<string, string>();
 
   private identityHash(judge: Judge): string {
     let h = this.identities.get(judge);
@@ -79,37 +98,41 @@ export class Engine {
     return h;
   }
 
-  /** Latest unawaited append: a battle without records of its own waits on it (see the module comment). */
-  private lastAppend: Promise<void> = Promise.resolve();
-
-  private record_(entries: JournalEntry[]): void {
-    const p = this.ctx.store.append(entries);
-    // Failures surface through the next awaited append (the journal's failure is sticky).
-    p.catch(() => undefined);
-    this.lastAppend = p;
-  }
-
   private aborted(): boolean {
     return this.ctx.signal?.aborted ?? false;
   }
 
+  /**
+   * The record `id` from the journal (counted as recorded; with retryErrors an
+   * error there is made again), else `make(id)`; remembered under `key` for the session.
+   */
+  private start<R extends { error?: string }>(
+    work: Map<string, Promise<R>>,
+    key: string,
+    stage: StageCounts,
+    recorded: Map<string, R>,
+    id: string,
+    make: (id: string) => Promise<R>,
+  ): Promise<R> {
+    const have = recorded.get(id);
+    let w: Promise<R>;
+    if (have && !(have.error !== undefined && this.ctx.retryErrors)) {
+      stage.recorded++;
+      w = Promise.resolve(have);
+    } else w = make(id);
+    work.set(key, w);
+    return w;
+  }
+
   /** The answer of `model` to `prompt`: journal, cache, or a new call (its failure becomes an error record). */
   answer(model: string, prompt: SuitePrompt): Promise<AnswerRecord> {
-    const id = shortId({ answer: model, prompt: prompt.id });
-    const have = this.ctx.store.index.answers.get(id);
-    if (have && !(have.error !== undefined && this.ctx.retryErrors)) {
-      if (!this.answerWork.has(id)) {
-        this.counts.answers.recorded++;
-        this.answerWork.set(id, Promise.resolve(have));
-      }
-      return this.answerWork.get(id)!;
-    }
-    let work = this.answerWork.get(id);
-    if (!work) {
-      work = this.makeAnswer(id, model, prompt);
-      this.answerWork.set(id, work);
-    }
-    return work;
+    const key = joinKey(model, prompt.id);
+    return (
+      this.answerWork.get(key) ??
+      this.start(this.answerWork, key, this.counts.answers, this.ctx.store.index.answers, shortId({ answer: model, prompt: prompt.id }), (id) =>
+        this.makeAnswer(id, model, prompt),
+      )
+    );
   }
 
   private async makeAnswer(id: string, model: string, prompt: SuitePrompt): Promise<AnswerRecord> {
@@ -132,32 +155,28 @@ export class Engine {
         this.counts.answers.new++;
       } catch (e) {
         if (this.aborted()) throw this.ctx.signal?.reason ?? e;
-        const ex = e as { attempts?: number; errors?: string[] };
-        rec = { ...base, error: message(e), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors : undefined };
+        rec = { ...base, ...failure(e) };
         this.counts.answers.errors++;
       }
     }
-    this.record_([{ type: "answer", ...rec }]);
+    this.ctx.store.record("answer", rec);
     return rec;
   }
 
   /** One judge's judgment of (first, second), shown in that order. */
   judgment(judge: Judge, prompt: SuitePrompt, first: AnswerRecord, second: AnswerRecord): Promise<JudgmentRecord> {
-    const id = shortId({ judge: judge.id, prompt: prompt.id, first: first.model, second: second.model });
-    const have = this.ctx.store.index.judgments.get(id);
-    if (have && !(have.error !== undefined && this.ctx.retryErrors)) {
-      if (!this.judgmentWork.has(id)) {
-        this.counts.judgments.recorded++;
-        this.judgmentWork.set(id, Promise.resolve(have));
-      }
-      return this.judgmentWork.get(id)!;
-    }
-    let work = this.judgmentWork.get(id);
-    if (!work) {
-      work = this.makeJudgment(id, judge, prompt, first, second);
-      this.judgmentWork.set(id, work);
-    }
-    return work;
+    const key = joinKey(judge.id, prompt.id, first.model, second.model);
+    return (
+      this.judgmentWork.get(key) ??
+      this.start(
+        this.judgmentWork,
+        key,
+        this.counts.judgments,
+        this.ctx.store.index.judgments,
+        shortId({ judge: judge.id, prompt: prompt.id, first: first.model, second: second.model }),
+        (id) => this.makeJudgment(id, judge, prompt, first, second),
+      )
+    );
   }
 
   private async makeJudgment(id: string, judge: Judge, prompt: SuitePrompt, first: AnswerRecord, second: AnswerRecord): Promise<JudgmentRecord> {
@@ -179,27 +198,25 @@ export class Engine {
         this.counts.judgments.new++;
       } catch (e) {
         if (this.aborted()) throw this.ctx.signal?.reason ?? e;
-        const ex = e as { attempts?: number; errors?: string[] };
-        rec = { ...base, error: message(e), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors : undefined };
+        rec = { ...base, ...failure(e) };
         this.counts.judgments.errors++;
       }
     }
-    this.record_([{ type: "judgment", ...rec }]);
+    this.ctx.store.record("judgment", rec);
     return rec;
   }
 
   /** One member judge's decision on the pair, judging the orders it needs. */
   private async judgeDecision(judge: Judge, spec: BattleSpec, prompt: SuitePrompt, ra: AnswerRecord, rb: AnswerRecord): Promise<Decision> {
-    let orders: [AnswerRecord, AnswerRecord][];
-    if (judge.orders === "both") orders = [[ra, rb], [rb, ra]];
-    else {
+    let js: OrderJudgment[];
+    if (judge.orders === "both") {
+      js = await Promise.all([this.judgment(judge, prompt, ra, rb), this.judgment(judge, prompt, rb, ra)]);
+    } else {
       // One order, drawn from the seed per (prompt, pair, judge): the same in every session.
       const flip = this.orderRng.fork(`${spec.prompt_id}\u0000${pairKey(spec.model_a, spec.model_b)}\u0000${judge.id}`).int(2) === 1;
-      orders = [flip ? [rb, ra] : [ra, rb]];
+      js = [await (flip ? this.judgment(judge, prompt, rb, ra) : this.judgment(judge, prompt, ra, rb))];
     }
-    const js = await Promise.all(orders.map(([f, s]) => this.judgment(judge, prompt, f, s)));
-    const oj: OrderJudgment[] = js.map((j) => ({ first: j.first, second: j.second, verdict: j.verdict, strength: j.strength, error: j.error }));
-    return decide(spec.model_a, spec.model_b, judge, oj);
+    return decide(spec.model_a, spec.model_b, judge, js);
   }
 
   /** Plays one scheduled battle to its records; returns the scores schedules plan with. */
@@ -207,32 +224,33 @@ export class Engine {
     const prompt = this.ctx.prompts.get(spec.prompt_id)!;
     const [ra, rb] = await Promise.all([this.answer(spec.model_a, prompt), this.answer(spec.model_b, prompt)]);
     const plan = this.ctx.plan;
-    const all = isEnsemble(plan) ? plan.members : [plan];
-    const members = all.filter((m) => m.applies?.(prompt) ?? true);
+    const members = this.selective ? this.members.filter((m) => m.applies?.(prompt) ?? true) : this.members;
     if (members.length === 0) {
-      const why = `no judge applies to prompt '${prompt.id}' (${all.map((m) => m.id).join(", ")})`;
+      const why = `no judge applies to prompt '${prompt.id}' (${this.members.map((m) => m.id).join(", ")})`;
       return this.record(spec, prompt, [{ judge: plan.id, d: { error: why } }]);
     }
     let decisions: { judge: string; d: Decision }[];
     if (ra.error !== undefined || rb.error !== undefined) {
       const why = [ra, rb].filter((r) => r.error !== undefined).map((r) => `answer of ${r.model} failed: ${r.error}`).join("; ");
-      const ids = isEnsemble(plan) && plan.combine === "majority" ? [plan.id] : members.map((m) => m.id);
+      const ids = this.majority ? [plan.id] : members.map((m) => m.id);
       decisions = ids.map((judge) => ({ judge, d: { error: why } }));
+    } else if (members.length === 1 && !this.majority) {
+      decisions = [{ judge: members[0].id, d: await this.judgeDecision(members[0], spec, prompt, ra, rb) }];
     } else {
       const ds = await Promise.all(members.map((m) => this.judgeDecision(m, spec, prompt, ra, rb)));
-      decisions =
-        isEnsemble(plan) && plan.combine === "majority"
-          ? [{ judge: plan.id, d: majority(spec.model_a, spec.model_b, plan, ds) }]
-          : members.map((m, i) => ({ judge: m.id, d: ds[i] }));
+      decisions = this.majority ? [{ judge: plan.id, d: majority(spec.model_a, spec.model_b, plan as JudgeEnsemble, ds) }] : members.map((m, i) => ({ judge: m.id, d: ds[i] }));
     }
     return this.record(spec, prompt, decisions);
   }
 
-  /** Journals a battle's decisions (only records not already there) and returns its scores. */
+  /**
+   * Journals a battle's decisions (only records not already there) and returns
+   * its scores once they are durable: durable battle records mean durable
+   * answers and judgments before them (see the module comment).
+   */
   private async record(spec: BattleSpec, prompt: SuitePrompt, decisions: { judge: string; d: Decision }[]): Promise<PlayedBattle> {
-    const entries: JournalEntry[] = [];
     const scores: number[] = [];
-    const idx = this.ctx.store.index;
+    const store = this.ctx.store;
     for (const { judge, d } of decisions) {
       if ("error" in d) {
         const rec: BattleErrorRecord = {
@@ -244,36 +262,33 @@ export class Engine {
           judge,
           error: d.error,
         };
-        const old = idx.battleErrors.get(rec.id);
-        if (!old || old.error !== rec.error) entries.push({ type: "battle_error", ...rec });
+        const old = store.index.battleErrors.get(rec.id);
+        if (!old || old.error !== rec.error) store.record("battle_error", rec);
         this.counts.battles.errors++;
         continue;
       }
       for (const g of d.games) {
         const id = shortId({ prompt: spec.prompt_id, model_a: g.model_a, model_b: g.model_b, judge, game: g.game });
-        const rec: BattleRecord = {
-          id,
-          model_a: g.model_a,
-          model_b: g.model_b,
-          winner: g.winner,
-          prompt_id: spec.prompt_id,
-          category: prompt.category,
-          judge,
-          index: spec.index,
-          game: g.game,
-        };
-        if (idx.battles.has(id)) this.counts.battles.recorded++;
+        if (store.index.battles.has(id)) this.counts.battles.recorded++;
         else {
-          entries.push({ type: "battle", ...rec });
+          const rec: BattleRecord = {
+            id,
+            model_a: g.model_a,
+            model_b: g.model_b,
+            winner: g.winner,
+            prompt_id: spec.prompt_id,
+            category: prompt.category,
+            judge,
+            index: spec.index,
+            game: g.game,
+          };
+          store.record("battle", rec);
           this.counts.battles.new++;
         }
         scores.push(g.model_a === spec.model_a ? gameScore(g) : -gameScore(g));
       }
     }
-    // Durable battle records mean durable answers and judgments before them; a battle whose
-    // records were all there already waits for the latest append instead.
-    if (entries.length) await this.ctx.store.append(entries);
-    else await this.lastAppend;
+    await store.sync();
     this.counts.specs++;
     return { spec, scores };
   }
