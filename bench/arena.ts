@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- arena [--json] [--rounds N] [--battles N] [--models N] [--skip-scipy] [--skip-harness]
- *                        [--prompts N] [--contestants N] [--concurrency N] [--in-flight N] [--fsync batch|always|none]`
+ * `npm run bench -- arena [--json] [--rounds N] [--battles N] [--models N] [--skip-ratings] [--skip-scipy] [--skip-harness]
+ *                        [--prompts N] [--contestants N] [--concurrency N] [--in-flight N] [--fsync batch|always|none] [--reps N]`
  *
  * 1. Ratings: Bradley-Terry fit + 1,000 bootstrap rounds on 100,000 battles
  *    among 50 models (goal: under 1 s), timed end to end from battle
@@ -8,14 +8,18 @@
  *    same run: FastChat's method (SciPy L-BFGS-B from zero per round, on the
  *    same unique-outcome arrays) timed on a few rounds and scaled to 1,000.
  * 2. Harness: a round-robin tournament through the real tournament code
- *    against an instant OpenAI-compatible endpoint on 127.0.0.1, journal on
- *    (fsync batch), cache off: battles per second (goal: >= 2,000/s).
+ *    against an instant OpenAI-compatible endpoint on 127.0.0.1 in its own
+ *    process, journal on (fsync batch), cache off: battles per second (goal:
+ *    >= 2,000/s); beside it in the same run, the same tournament with
+ *    in-process contestants and judge. Each figure comes with the CPU time it
+ *    took and the machine's load average, since on a shared machine battles/s
+ *    follows the CPU share the bench gets.
  *
  * With --json the last stdout line is one JSON object with every figure.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { preprocessBattles } from "../lib/arena/ratings/compact.js";
 import { rateBattles } from "../lib/arena/ratings/rate.js";
@@ -108,12 +112,13 @@ function benchScipy(battles: ReturnType<typeof simulateBattles>) {
  * An OpenAI-compatible endpoint that answers at once, in its own process (so
  * it does not share the tournament's event loop): contestants get a fixed
  * text, the judge "[[A]]", "[[B]]" or "[[C]]" by a hash of the prompt.
+ * `/stats` reports its request count and CPU time.
  */
 const INSTANT_SERVER = String.raw`
 const { createServer } = require("node:http");
 let count = 0;
 const server = createServer((req, res) => {
-  if (req.url === "/count") { res.end(String(count)); return; }
+  if (req.url === "/stats") { const c = process.cpuUsage(); res.end(JSON.stringify({ requests: count, cpu_ms: (c.user + c.system) / 1000 })); return; }
   let body = "";
   req.on("data", (c) => (body += c));
   req.on("end", () => {
@@ -137,7 +142,13 @@ process.stdin.on("end", () => process.exit(0)); // the bench closes stdin (or di
 process.stdin.resume();
 `;
 
-async function instantServer(): Promise<{ url: string; requests: () => Promise<number>; close: () => Promise<void> }> {
+interface InstantServer {
+  url: string;
+  stats: () => Promise<{ requests: number; cpu_ms: number }>;
+  close: () => Promise<void>;
+}
+
+async function instantServer(): Promise<InstantServer> {
   const child = spawn(process.execPath, ["-e", INSTANT_SERVER], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("error", reject);
@@ -147,7 +158,7 @@ async function instantServer(): Promise<{ url: string; requests: () => Promise<n
   const base = `http://127.0.0.1:${port}`;
   return {
     url: `${base}/v1`,
-    requests: async () => Number(await (await fetch(`${base}/count`)).text()),
+    stats: async () => (await (await fetch(`${base}/stats`)).json()) as { requests: number; cpu_ms: number },
     close: () =>
       new Promise((resolve) => {
         child.removeAllListeners("exit");
@@ -157,42 +168,132 @@ async function instantServer(): Promise<{ url: string; requests: () => Promise<n
   };
 }
 
+/** In-process contestants and judge that answer like the instant server (a fixed text; a verdict by a hash). */
+function inProcessWorld(names: string[]) {
+  const contestants = Object.fromEntries(
+    names.map((n) => [n, { name: n, type: "custom", identity: n, cacheable: true, generate: async () => ({ text: `Answer of ${n}.` }) }]),
+  );
+  const judge = {
+    id: "judge",
+    type: "custom",
+    identity: "instant-judge",
+    cacheable: true,
+    orders: "both" as const,
+    disagreement: "tie" as const,
+    strongWeight: 1,
+    judge: async (x: { prompt: { id: string }; first: string; second: string }) => {
+      const s = x.prompt.id + x.first + x.second;
+      let h = 0;
+      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+      return { verdict: (["first", "second", "tie"] as const)[h % 3] };
+    },
+  };
+  return { contestants, judges: { judge } };
+}
+
+type Mode = "http" | "in-process";
+
+interface HarnessRun {
+  battles: number;
+  wall_ms: number;
+  battles_per_s: number;
+  /** CPU time of the tournament's process (user + system). */
+  cpu_ms: number;
+  /** Battles per second of the tournament process's CPU time: what one free core would give. */
+  battles_per_cpu_s: number;
+  errors: number;
+  /** HTTP only: requests served and the endpoint process's CPU time. */
+  requests?: number;
+  server_cpu_ms?: number;
+}
+
+/**
+ * Harness throughput: the same round robin (C contestants x P prompts, judge
+ * in both orders, journal on with fsync batch, cache off) played over HTTP
+ * against the instant endpoint, and with in-process contestants and judge,
+ * alternating, `--reps` times each after one warm-up run of each.
+ */
 async function benchHarness() {
   const { runTournament } = await import("../lib/arena/run.js");
   const dir = mkdtempSync(join(tmpdir(), "tslm-bench-arena-"));
   const server = await instantServer();
+  const load = { before: loadavg().map((x) => +x.toFixed(2)), after: [] as number[], cpus: cpus().length };
   try {
     const suite = join(dir, "suite");
     mkdirSync(suite);
     const promptsN = value("--prompts", 60);
+    const reps = value("--reps", 5);
     writeFileSync(join(suite, "suite.yaml"), "name: bench\nversion: '1'\ndescription: generated prompts\ncategories: [general]\n");
     writeFileSync(join(suite, "prompts.jsonl"), Array.from({ length: promptsN }, (_, i) => JSON.stringify({ id: `p${i}`, category: "general", prompt: `Question ${i}?` })).join("\n") + "\n");
     const endpoint = { base_url: server.url, concurrency: value("--concurrency", 64), timeout_ms: 10_000, retries: 2, backoff_ms: 1 };
     const fsyncPolicy = args.includes("--fsync") ? args[args.indexOf("--fsync") + 1] : "batch";
-    const contestants = Array.from({ length: value("--contestants", 8) }, (_, i) => ({ name: `m${i}`, type: "openai", model: `m${i}`, ...endpoint }));
-    const config = { name: "bench", out: dir, seed: 0, suite, cache: false, fsync: fsyncPolicy, max_in_flight: value("--in-flight", 256), contestants, judge: { type: "llm", model: "judge", orders: "both", ...endpoint } };
-    const t0 = performance.now();
-    const run = await runTournament(config as never, { progress: "off" });
-    const ms = performance.now() - t0;
-    const battles = run.battles.length;
-    const perSecond = (battles * 1000) / ms;
-    const requests = await server.requests();
-    log(`harness: ${battles} battles (${contestants.length} contestants x ${promptsN} prompts, round robin, judge in both orders), ${requests} HTTP requests`);
-    log(`  ${ms.toFixed(0)} ms -> ${perSecond.toFixed(0)} battles/s (${((requests * 1000) / ms).toFixed(0)} requests/s), journal fsync ${fsyncPolicy}, cache off, endpoint in its own process`);
-    return { battles, contestants: contestants.length, prompts: promptsN, requests, fsync: fsyncPolicy, wall_ms: ms, battles_per_s: perSecond, goal_battles_per_s: 2000, errors: run.errors.battles.length };
+    const names = Array.from({ length: value("--contestants", 8) }, (_, i) => `m${i}`);
+    const world = inProcessWorld(names);
+    let n = 0;
+    const play = async (mode: Mode, prompts = promptsN): Promise<HarnessRun> => {
+      const common = { name: `bench-${n++}`, out: dir, seed: 0, suite, cache: false, fsync: fsyncPolicy, max_in_flight: value("--in-flight", 256), prompts: { limit: prompts } };
+      const config =
+        mode === "http"
+          ? { ...common, contestants: names.map((m) => ({ name: m, type: "openai", model: m, ...endpoint })), judge: { type: "llm", model: "judge", orders: "both", ...endpoint } }
+          : { ...common, contestants: names.map((m) => ({ name: m, type: "custom" })), judge: { type: "custom", id: "judge" } };
+      const s0 = mode === "http" ? await server.stats() : undefined;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const run = await runTournament(config as never, { progress: "off", ...(mode === "in-process" ? (world as never) : {}) });
+      const wall = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      const cpu = (c.user + c.system) / 1000;
+      const s1 = s0 ? await server.stats() : undefined;
+      rmSync(run.dir, { recursive: true, force: true });
+      const battles = run.battles.length;
+      return {
+        battles,
+        wall_ms: +wall.toFixed(1),
+        battles_per_s: Math.round((battles * 1000) / wall),
+        cpu_ms: Math.round(cpu),
+        battles_per_cpu_s: Math.round((battles * 1000) / cpu),
+        errors: run.errors.battles.length,
+        ...(s0 && s1 ? { requests: s1.requests - s0.requests, server_cpu_ms: Math.round(s1.cpu_ms - s0.cpu_ms) } : {}),
+      };
+    };
+    // Warm-up (JIT, connections), not counted.
+    await play("http", Math.min(promptsN, 20));
+    await play("in-process", Math.min(promptsN, 20));
+    const runs: Record<Mode, HarnessRun[]> = { http: [], "in-process": [] };
+    for (let r = 0; r < reps; r++) for (const mode of ["http", "in-process"] as const) runs[mode].push(await play(mode));
+    load.after = loadavg().map((x) => +x.toFixed(2));
+    const summary = (mode: Mode) => {
+      const rs = runs[mode];
+      const med = (f: (r: HarnessRun) => number) => median(rs.map(f));
+      return {
+        battles_per_s: med((r) => r.battles_per_s),
+        battles_per_s_best: Math.max(...rs.map((r) => r.battles_per_s)),
+        battles_per_cpu_s: med((r) => r.battles_per_cpu_s),
+        cpu_us_per_battle: Math.round((med((r) => r.cpu_ms) * 1000) / rs[0].battles),
+        ...(mode === "http" ? { server_cpu_us_per_battle: Math.round((med((r) => r.server_cpu_ms!) * 1000) / rs[0].battles), requests: rs[0].requests } : {}),
+        runs: rs,
+      };
+    };
+    const http = summary("http");
+    const inProcess = summary("in-process");
+    const battles = runs.http[0].battles;
+    log(`harness: ${battles} battles a run (${names.length} contestants x ${promptsN} prompts, round robin, judge in both orders), journal fsync ${fsyncPolicy}, cache off; median of ${reps} runs each:`);
+    log(`  over HTTP (endpoint in its own process, ${http.requests} requests a run): ${http.battles_per_s} battles/s (best ${http.battles_per_s_best}); ${http.cpu_us_per_battle} us CPU a battle here (${http.battles_per_cpu_s} battles per CPU-second), ${http.server_cpu_us_per_battle} us in the endpoint`);
+    log(`  in process (custom contestants and judge):  ${inProcess.battles_per_s} battles/s (best ${inProcess.battles_per_s_best}); ${inProcess.cpu_us_per_battle} us CPU a battle (${inProcess.battles_per_cpu_s} battles per CPU-second)`);
+    log(`  load average ${load.before.join(", ")} before, ${load.after.join(", ")} after (1/5/15 min) on ${load.cpus} CPUs`);
+    return { battles, contestants: names.length, prompts: promptsN, fsync: fsyncPolicy, reps, goal_battles_per_s: 2000, load, http, in_process: inProcess };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const ratings = benchRatings();
-const scipy = flag("--skip-scipy") ? null : benchScipy(ratings.battlesData);
+const ratings = flag("--skip-ratings") ? null : benchRatings();
+const scipy = flag("--skip-scipy") || !ratings ? null : benchScipy(ratings.battlesData);
 const harness = flag("--skip-harness") ? null : await benchHarness();
-const { battlesData: _drop, ...ratingFigures } = ratings;
 const result = {
   bench: "arena",
-  ratings: { ...ratingFigures, scipy_fastchat: scipy, speedup_vs_scipy: scipy ? scipy.estimated_1000_rounds_ms / ratings.wall_ms : null },
+  ratings: ratings && { ...(({ battlesData: _drop, ...rest }) => rest)(ratings), scipy_fastchat: scipy, speedup_vs_scipy: scipy ? scipy.estimated_1000_rounds_ms / ratings.wall_ms : null },
   harness,
 };
 if (json) process.stdout.write(JSON.stringify(result) + "\n");

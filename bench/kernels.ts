@@ -11,6 +11,13 @@ import "@tensorflow/tfjs-backend-wasm";
 import { fusedKernels } from "../lib/tensor/fused.js";
 import { disableNative, enableNative } from "../lib/tensor/native/index.js";
 import { ensureGradients } from "../lib/model/index.js";
+import { dequantizeOps, packWeight } from "../lib/model/quant.js";
+
+/** An nf4 weight [rows, cols] and activations x [t, cols] for the QLoRA cases. */
+function qloraInputs(rows: number, cols: number, t: number) {
+  const w = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 0.37) * 0.05);
+  return { packed: packWeight(w, rows, cols, "nf4"), x: rnd([t, cols]) };
+}
 
 interface Case {
   name: string;
@@ -18,6 +25,8 @@ interface Case {
   setup(): { run(): tf.Tensor | tf.Tensor[] | void; dispose(): void };
   /** The fused path on native vs this TF.js composition on plain wasm (instead of the same op twice). */
   reference?(): { run(): tf.Tensor | tf.Tensor[] | void; dispose(): void };
+  /** Run the reference on the native backend too (compares two native paths). */
+  referenceOnNative?: boolean;
 }
 
 const reps = Number(process.argv[process.argv.indexOf("--reps") + 1] || 7);
@@ -84,10 +93,33 @@ const cases: Case[] = [
     (q, k, v, m) => tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 0.125), m)), v),
     3,
   ),
+  {
+    name: "nf4 x[1024,768] @ W[2048,768]^T: fused vs dequantize+matMul (both native)",
+    referenceOnNative: true,
+    setup() {
+      const { packed, x } = qloraInputs(2048, 768, 1024);
+      return { run: () => fusedKernels().dequantMatMul!(x, packed)!, dispose: () => tf.dispose([x, packed.packed, packed.scales]) };
+    },
+    reference() {
+      const { packed, x } = qloraInputs(2048, 768, 1024);
+      return { run: () => tf.tidy(() => tf.matMul(x, fusedKernels().dequantize!(packed)!, false, true)), dispose: () => tf.dispose([x, packed.packed, packed.scales]) };
+    },
+  },
+  {
+    name: "nf4 dequantize [2048,768]: native vs TF.js ops on wasm",
+    setup() {
+      const { packed, x } = qloraInputs(2048, 768, 1);
+      return { run: () => fusedKernels().dequantize!(packed)!, dispose: () => tf.dispose([x, packed.packed, packed.scales]) };
+    },
+    reference() {
+      const { packed, x } = qloraInputs(2048, 768, 1);
+      return { run: () => dequantizeOps(packed), dispose: () => tf.dispose([x, packed.packed, packed.scales]) };
+    },
+  },
 ];
 
-function time(c: Case, which: "native" | "wasm"): number {
-  const useRef = which === "wasm" && c.reference;
+function time(c: Case, which: "native" | "wasm" | "native-reference"): number {
+  const useRef = (which === "wasm" || which === "native-reference") && c.reference;
   const { run, dispose } = useRef ? c.reference!() : c.setup();
   const go = () => {
     const r = run();
@@ -115,6 +147,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < reps; i++) {
       await enableNative();
       n.push(time(c, "native"));
+      if (c.referenceOnNative) {
+        w.push(time(c, "native-reference"));
+        continue;
+      }
       disableNative();
       w.push(time(c, "wasm"));
     }

@@ -143,34 +143,37 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const tfBackends = backends.filter((b) => b !== "pytorch") as BenchBackend[];
   if (bf16 && tfBackends.includes("native")) tfBackends.push("native-bf16");
+  const show = (r: Row) => log(`${r.config} ${r.mode.padEnd(4)} ${r.backend.padEnd(12)} ${fmt(r.tokensPerSec, 8, 1)} tok/s ${fmt(r.gflops, 7, 1)} GFLOP/s${r.note ? "  " + r.note : ""}`);
+  const asked = (name: string) => explicitBackends && (flag("configs") ?? "").toUpperCase().split(",").includes(name);
+  // Config by config, the peer right after tslm's rows, so each comparison sees similar machine load.
   for (const c of configs) {
+    const big = c === "C" || c === "D";
     for (const mode of modes) {
       for (const b of tfBackends) {
-        const big = c === "C" || c === "D";
-        const asked = (name: string) => explicitBackends && (flag("configs") ?? "").toUpperCase().split(",").includes(name);
         if (b === "cpu" && c !== "A" && !asked(c)) {
           notes.push(`cpu ${c} ${mode} skipped: at ~0.3 GFLOP/s a step takes ${c === "B" ? "minutes" : "over 10 minutes"} (ask with --configs ${c} --backends cpu)`);
           continue;
         }
         if (b === "wasm" && big && !asked(c)) {
-          notes.push(`wasm ${c} ${mode} skipped: ~1.5-4 GFLOP/s would take minutes a step (ask with --configs ${c} --backends wasm)`);
+          notes.push(`wasm ${c} ${mode} skipped: at ~2 GFLOP/s a step takes minutes (ask with --configs ${c} --backends wasm)`);
           continue;
         }
         // The slow backends get one timed step without warm-up (their first step is not slower).
         const slow = b === "cpu" || b === "wasm";
         const row = runWorker(c, mode, b, slow ? 1 : steps, slow ? 0 : warmup);
         rows.push(row);
-        log(`${c} ${mode.padEnd(4)} ${b.padEnd(11)} ${fmt(row.tokensPerSec, 8, 1)} tok/s ${fmt(row.gflops, 7, 1)} GFLOP/s${row.note ? "  " + row.note : ""}`);
+        show(row);
       }
     }
-  }
-  if (backends.includes("pytorch")) {
-    for (const dtype of bf16 ? [false, true] : [false]) {
-      const pt = runPytorch(configs, modes, dtype, steps, warmup);
-      if (typeof pt === "string") notes.push(pt);
-      else {
+    if (backends.includes("pytorch")) {
+      for (const dtype of bf16 ? [false, true] : [false]) {
+        const pt = runPytorch([c], modes, dtype, steps, warmup);
+        if (typeof pt === "string") {
+          if (!notes.includes(pt)) notes.push(pt);
+          continue;
+        }
         rows.push(...pt);
-        for (const r of pt) log(`${r.config} ${r.mode.padEnd(4)} ${r.backend.padEnd(11)} ${fmt(r.tokensPerSec, 8, 1)} tok/s ${fmt(r.gflops, 7, 1)} GFLOP/s`);
+        pt.forEach(show);
       }
     }
   }

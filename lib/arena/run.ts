@@ -6,14 +6,14 @@
  * const again = await runTournament("arena.yaml", { resume: true });  // after a crash: continues, repeats nothing
  * run.battles[0]  // { model_a, model_b, winner, prompt_id, judge, index, ... }
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { setMaxListeners } from "node:events";
 import { ConfigError } from "../util/errors.js";
-import { parseYamlText, resolveConfig } from "../util/config.js";
 import { packageInfo, dependencyVersion } from "../util/package.js";
 import type { ContestantInfo, RunMeta, SuiteInfo } from "./types.js";
-import { ArenaConfigSchema, type ArenaConfig, type ArenaConfigInput } from "./tournament/config.js";
+import type { ArenaConfig, ArenaConfigInput } from "./tournament/config.js";
+import { judgeWithSuiteDefaults, locate, prepare, withPaths, type Prepared } from "./run-config.js";
 import { buildSchedule } from "./tournament/build.js";
 import { Engine, type StageCounts } from "./tournament/engine.js";
 import { EndpointQueues } from "./tournament/queues.js";
@@ -23,7 +23,6 @@ import { createContestant } from "./contestants/create.js";
 import type { Contestant } from "./contestants/types.js";
 import { mergeParams, type GenerationParams } from "./contestants/params.js";
 import { defaultHttpDeps, type HttpDeps } from "./contestants/http.js";
-import { JudgeConfigSchema, type JudgeConfig } from "./judges/config.js";
 import { createJudgePlan } from "./judges/create.js";
 import { isEnsemble, type Judge, type JudgePlan } from "./judges/types.js";
 import { RunStore, readJsonFile, readRunMeta } from "./store/run-store.js";
@@ -37,6 +36,8 @@ import { progress as showProgress, type ProgressMode } from "../display/progress
 export interface RunOptions {
   /** Folder relative paths in the config resolve from (default: the config file's folder, else the working folder). */
   baseDir?: string;
+  /** Play one shard of a static schedule (over the config's `shard`; the CLI's `--shard i/n`). */
+  shard?: { index: number; count: number };
   /** The run folder; default `OUT/NAME` from the config. */
   dir?: string;
   /** Continue the run in the folder if it holds one (refused when its config differs); start it if not. Without it, an existing run folder is an error. */
@@ -81,63 +82,6 @@ export interface RunSummary extends RunProgress {
 
 export type RunResult = LoadedRun & { summary: RunSummary };
 
-interface Prepared {
-  config: ArenaConfig;
-  baseDir: string;
-  configText?: string;
-  /** The judge as written: suite judge defaults go under it. */
-  rawJudge?: Record<string, unknown>;
-  file?: string;
-  lineOf?: (key: string) => number | undefined;
-}
-
-/**
- * The run's judge laid over the suite's judge defaults (when of the same
- * type; a run judge without `type` takes the suite's, else "llm"), or the
- * suite's alone. Errors name the run config's file, line and `judge.` key.
- */
-function judgeWithSuiteDefaults(
-  raw: Record<string, unknown> | undefined,
-  suite: SuiteInfo,
-  where: { file?: string; lineOf?: (key: string) => number | undefined },
-): JudgeConfig | undefined {
-  const base = suite.judge;
-  if (!raw && !base) return undefined;
-  const run = raw && raw.type === undefined ? { ...raw, type: base?.type ?? "llm" } : raw;
-  const merged = run && base && run.type === base.type ? { ...base, ...run } : (run ?? base);
-  try {
-    return resolveConfig(JudgeConfigSchema, merged, { prefix: "judge", file: where.file, lineOf: (k) => where.lineOf?.(`judge.${k}`) });
-  } catch (e) {
-    if (raw) throw e;
-    throw new ConfigError(
-      `the config has no 'judge' and suite '${suite.name}' only declares judge defaults (${(e as Error).message}); add a judge, e.g. judge: {base_url: http://127.0.0.1:8000/v1, model: NAME}`,
-      { key: "judge" },
-    );
-  }
-}
-
-function prepare(config: ArenaConfigInput | string, opts: RunOptions): Prepared {
-  if (typeof config === "string") {
-    let text: string;
-    try {
-      text = readFileSync(config, "utf8");
-    } catch (e) {
-      throw new ConfigError(`cannot read run config: ${(e as Error).message}`, { file: config });
-    }
-    const { value, lineOf } = parseYamlText(text, config);
-    const resolved = resolveConfig(ArenaConfigSchema, value, { file: config, lineOf });
-    return { config: resolved, baseDir: opts.baseDir ?? dirname(resolve(config)), configText: text, rawJudge: resolved.judge, file: config, lineOf };
-  }
-  const resolved = resolveConfig(ArenaConfigSchema, config);
-  return { config: resolved, baseDir: opts.baseDir ?? process.cwd(), rawJudge: resolved.judge };
-}
-
-/** Resolves the run folder and cache paths from `base` (contestants resolve their own). */
-function withPaths(c: ArenaConfig, base: string): ArenaConfig {
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  return { ...c, out: abs(c.out), cache: c.cache === false ? false : abs(c.cache) };
-}
-
 function planIdentity(p: JudgePlan): unknown {
   return isEnsemble(p)
     ? { ensemble: p.combine, quorum: p.quorum, members: p.members.map(planIdentity) }
@@ -154,7 +98,7 @@ function recordRating(dir: string, rating: ArenaConfig["rating"]): void {
 
 function versions(): Record<string, string> {
   const v: Record<string, string> = { tslm: packageInfo().version, node: process.versions.node };
-  for (const d of ["p-queue", "zod", "yaml"]) {
+  for (const d of ["p-queue", "undici", "zod", "yaml"]) {
     const x = dependencyVersion(d);
     if (x) v[d] = x;
   }
@@ -198,6 +142,14 @@ async function playAll<T, R>(specs: readonly T[], limit: number, play: (s: T) =>
 export async function runTournament(configOrFile: ArenaConfigInput | string, opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();
   const prep = prepare(configOrFile, opts);
+  try {
+    return await playRun(prep, opts, t0);
+  } catch (e) {
+    throw locate(e, prep);
+  }
+}
+
+async function playRun(prep: Prepared, opts: RunOptions, t0: number): Promise<RunResult> {
   const config = withPaths(prep.config, prep.baseDir);
   const deps: HttpDeps = { ...defaultHttpDeps, ...opts.deps };
 
@@ -348,7 +300,6 @@ export async function runTournament(configOrFile: ArenaConfigInput | string, opt
     await store.append([{ type: "end", finished: new Date().toISOString(), counts: { answers: p.answers, judgments: p.judgments, battles: p.battles } }]);
   } catch (e) {
     bar.fail(e);
-    queues.clear();
     await store.close().catch(() => undefined);
     await cache?.close().catch(() => undefined);
     throw e;

@@ -148,6 +148,10 @@ export async function runDemo(input: DemoConfigInput = {}, deps: DemoDeps = {}):
     const { loadSuite, selectPrompts } = await import("../arena/suites/index.js");
     const suite: SuiteInfo = loadSuite(suitePath, [join(cwd, "eval-suites"), join(packageInfo().root, "eval-suites")]);
     const prompts = selectPrompts(suite.prompts, cfg.prompts ? { limit: cfg.prompts } : undefined);
+    // The tournament measures generalisation only if no played prompt was a training example.
+    const trained = new Set(records.map((r) => r.prompt));
+    const seen = prompts.filter((p) => p.messages.some((m) => m.role === "user" && trained.has(m.content))).length;
+    if (seen > 0) warnings.push(`${seen} of the ${prompts.length} played prompts are also training examples: their answers measure memory, not generalisation`);
     note(`${records.length} training examples, ${prompts.length} prompts`);
     return { modelDir, modelHash, records, suitePath, suite, prompts };
   }, { draw: true });

@@ -17,7 +17,7 @@ import { FormatError, TslmError } from "../util/errors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { DenseLinear, releaseDense, transposedMatMulIsSlow, type Linear } from "./linear.js";
 import { KVCache } from "./kv-cache.js";
-import { batchMatMul, causalMask, embeddingLookup, nllRows, rmsNorm } from "./ops.js";
+import { batchMatMul, causalMask, embeddingLookup, nllRows, paddedCausalMask, rmsNorm } from "./ops.js";
 import { RotaryTables, applyRotary } from "./rope.js";
 import { expectedWeights, isIgnorableTensor, linearSpecs, normAndEmbeddingShapes } from "./weights.js";
 
@@ -28,6 +28,13 @@ export interface ForwardOptions {
   training?: boolean;
   /** Compute logits for the last position only (`[B, 1, V]`), as generation needs. */
   lastOnly?: boolean;
+  /**
+   * Left padding per row of a batch of different lengths: row b's first
+   * `padding[b]` columns are filler that attention never sees, and its
+   * positions start at its first real token, so each row computes what it
+   * would alone. With a cache, give it on the first call; the cache keeps it.
+   */
+  padding?: readonly number[];
 }
 
 export interface LossOptions {
@@ -176,15 +183,19 @@ export class CausalLM {
     const cfg = this.config;
     const cache = options.cache;
     const offset = cache?.length ?? 0;
+    const pad = this.checkPadding(inputIds, options.padding ?? cache?.padding ?? null, offset);
+    if (cache && options.padding) cache.padding = [...options.padding];
     const out = tf.tidy(() => {
       const ids = toIds(inputIds);
       const [B, T] = ids.shape;
       const H = cfg.numAttentionHeads, KV = cfg.numKeyValueHeads, hd = cfg.headDim;
       const rep = H / KV;
       const Tk = offset + T;
-      const { cos, sin } = this.rope.tables(offset, T); // [T, hd]
-      const needMask = T > 1 || (cfg.slidingWindow !== null && Tk > cfg.slidingWindow);
-      const mask = needMask ? causalMask({ T, Tk, offset, repeat: rep, window: cfg.slidingWindow }) : null; // [rep*T, Tk]
+      // Per-row tables and masks only for a padded batch: [B, 1, T, hd], [B, 1, rep*T, Tk].
+      const { cos, sin } = pad ? this.rope.rowTables(pad.map((p) => offset - p), T) : this.rope.tables(offset, T); // [T, hd]
+      const needMask = T > 1 || (cfg.slidingWindow !== null && Tk > cfg.slidingWindow) || (pad !== null && pad.some((p) => p > 0));
+      const spec = { T, Tk, offset, repeat: rep, window: cfg.slidingWindow };
+      const mask = !needMask ? null : pad ? paddedCausalMask({ ...spec, padding: pad }) : causalMask(spec); // [rep*T, Tk]
       const scale = 1 / Math.sqrt(hd);
       const D = cfg.hiddenSize;
       // The residual stream stays 2-D, [B*T, D], so linears need no reshapes.
@@ -203,7 +214,7 @@ export class CausalLM {
         // each KV head are stacked along the row axis.
         q = tf.reshape(tf.mul(q, scale), [B, KV, rep * T, hd]) as tf.Tensor4D; // [B, KV, rep*T, hd]
         // softmax(q k^T + mask) v: one native kernel pair when the backend has it.
-        let o: tf.Tensor | undefined = fusedKernels().attention?.(q, k, v, mask, 1); // [B, KV, rep*T, hd]
+        let o: tf.Tensor | undefined = mask === null || mask.rank === 2 ? fusedKernels().attention?.(q, k, v, mask as tf.Tensor2D | null, 1) : undefined; // [B, KV, rep*T, hd]
         if (!o) {
           const slow = T > 1 && transposedMatMulIsSlow();
           let scores: tf.Tensor = slow ? batchMatMul(q, k, true) : tf.matMul(q, k, false, true); // [B, KV, rep*T, Tk]
@@ -229,7 +240,7 @@ export class CausalLM {
   forward(inputIds: Ids, options: ForwardOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
       let h = this.hidden(inputIds, options);
-      if (options.lastOnly) {
+      if (options.lastOnly && h.shape[1] > 1) {
         const [B, T, D] = h.shape;
         h = tf.slice(h, [0, T - 1, 0], [B, 1, D]);
       }
@@ -281,6 +292,16 @@ export class CausalLM {
     const valid = tf.notEqual(flat, IGNORE_INDEX);
     const safe = tf.where(valid, flat, tf.zerosLike(flat)) as tf.Tensor1D;
     return { nll: nllRows(logits, safe), weights: tf.cast(valid, "float32") as tf.Tensor1D, shape: [B, Tp] };
+  }
+
+  /** Validates left padding against the batch: one entry per row, each leaving the row a real token. */
+  private checkPadding(inputIds: Ids, padding: readonly number[] | null, offset: number): readonly number[] | null {
+    if (!padding) return null;
+    const [B, T] = inputIds instanceof tf.Tensor ? inputIds.shape : [inputIds.length, inputIds[0]?.length ?? 0];
+    if (padding.length !== B) throw new TslmError(`padding has ${padding.length} entries for a batch of ${B} rows`);
+    const bad = padding.findIndex((p) => !Number.isInteger(p) || p < 0 || p >= offset + T);
+    if (bad >= 0) throw new TslmError(`padding[${bad}] = ${padding[bad]} must be an integer in [0, ${offset + T}) (each row needs a real token)`);
+    return padding;
   }
 
   // ---- lifetime ---------------------------------------------------------------------

@@ -4,12 +4,20 @@
  * streaming callback, and chat messages rendered through the model's chat
  * template. Every tensor made per step is disposed, so the tensor count does
  * not grow with the number of generated tokens.
+ *
+ * `generate` runs the batch decoder (batch-decoder.ts) with one row, so a
+ * prompt decoded alone and the same prompt in a `generateBatch` go through
+ * the same code.
  */
 import { TslmError } from "../util/errors.js";
 import { Random } from "../util/random.js";
 import type { ChatMessage, ChatTemplateOptions, Tokenizer } from "../tokenizer/tokenizer.js";
 import type { CausalLM } from "./causal-lm.js";
+import { BatchDecoder, type BatchJob } from "./batch-decoder.js";
 import { selectToken, type SamplingOptions } from "./sampling.js";
+import { Sequence, eosIds, type FinishReason } from "./sequence.js";
+
+export type { FinishReason } from "./sequence.js";
 
 export interface GenerateOptions extends SamplingOptions {
   /** Most tokens to generate (default 128). */
@@ -36,8 +44,6 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
 }
 
-export type FinishReason = "eos" | "stop" | "length" | "aborted";
-
 export interface GenerateResult {
   text: string;
   /** Generated ids (without the prompt; an EOS that ended generation is not included). */
@@ -52,35 +58,53 @@ export interface GenerateResult {
 /** A prompt: text, chat messages, or token ids. */
 export type Prompt = string | readonly ChatMessage[] | { ids: readonly number[] };
 
-function promptIds(tokenizer: Tokenizer | null, prompt: Prompt, options: GenerateOptions): number[] {
+/** Token ids of a prompt: ids as given, text through the tokenizer, messages through its chat template. */
+export function promptIds(tokenizer: Tokenizer | null, prompt: Prompt, options: Pick<GenerateOptions, "chat" | "addSpecialTokens"> = {}): number[] {
   if (typeof prompt === "object" && !Array.isArray(prompt) && "ids" in prompt) return [...prompt.ids];
   if (!tokenizer) throw new TslmError("a tokenizer is needed to encode a text prompt (pass { ids } to generate from token ids)");
   if (typeof prompt === "string") return tokenizer.encode(prompt, { addSpecialTokens: options.addSpecialTokens ?? true });
   return tokenizer.encodeChat(prompt as readonly ChatMessage[], { addGenerationPrompt: true, ...options.chat });
 }
 
-/** Length of the longest suffix of `text` that begins some stop string. */
-function partialStopSuffix(text: string, stops: readonly string[]): number {
-  let best = 0;
-  for (const s of stops) {
-    for (let k = Math.min(s.length - 1, text.length); k > best; k--) {
-      if (text.endsWith(s.slice(0, k))) {
-        best = k;
-        break;
-      }
-    }
-  }
-  return best;
+/**
+ * Validates options and prompt and builds the decoder's job: prompt ids, the
+ * sequence with its end rules, sampling settings and the random source.
+ */
+export function prepareJob(model: CausalLM, tokenizer: Tokenizer | null, prompt: Prompt, options: GenerateOptions = {}): BatchJob {
+  const maxNew = options.maxNewTokens ?? 128;
+  if (!Number.isInteger(maxNew) || maxNew < 0) throw new TslmError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
+  const ids = promptIds(tokenizer, prompt, options);
+  if (ids.length === 0) throw new TslmError("the prompt encodes to no tokens; give a non-empty prompt or a tokenizer that adds BOS");
+  const V = model.config.vocabSize;
+  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
+  if (bad !== undefined) throw new TslmError(`prompt token id ${bad} is outside the vocabulary (size ${V})`);
+  const sequence = new Sequence(ids, {
+    eos: eosIds(model.config.eosTokenIds, tokenizer, options.stopTokenIds),
+    stops: (options.stop ?? []).filter((s) => s.length > 0),
+    maxNewTokens: maxNew,
+    tokenizer,
+    onText: options.onText,
+    onToken: options.onToken,
+  });
+  const { temperature, topK, topP, repetitionPenalty } = options;
+  return { ids, sequence, sampling: { temperature, topK, topP, repetitionPenalty }, random: options.random ?? new Random(options.seed ?? 0), signal: options.signal };
 }
 
-/** Next-token logits `[V]` on the host for the last position. */
-function lastLogits(model: CausalLM, ids: number[][], cache: ReturnType<CausalLM["createCache"]> | null): Float32Array {
-  const logits = model.forward(ids, { cache: cache ?? undefined, lastOnly: true }); // [1, 1, V]
-  try {
-    return logits.dataSync() as Float32Array;
-  } finally {
-    logits.dispose();
-  }
+/** The result of a finished job. */
+export function jobResult(job: BatchJob): GenerateResult {
+  const seq = job.sequence;
+  seq.flush();
+  const prefillMs = job.prefillMs ?? 0;
+  const decodeMs = Math.max(0, (job.finishedAt ?? 0) - (job.admittedAt ?? 0) - prefillMs);
+  const n = seq.generated.length;
+  return {
+    text: seq.text,
+    tokenIds: [...seq.generated],
+    promptTokenIds: [...job.ids],
+    finishReason: seq.finishReason ?? "length",
+    usage: { promptTokens: job.ids.length, completionTokens: n },
+    timings: { prefillMs, decodeMs, tokensPerSecond: decodeMs > 0 ? (n / decodeMs) * 1000 : 0 },
+  };
 }
 
 /**
@@ -89,79 +113,37 @@ function lastLogits(model: CausalLM, ids: number[][], cache: ReturnType<CausalLM
  * @example const r = await generate(model, model.tokenizer, "Once upon a time", { maxNewTokens: 20 }); r.text
  */
 export async function generate(model: CausalLM, tokenizer: Tokenizer | null, prompt: Prompt, options: GenerateOptions = {}): Promise<GenerateResult> {
-  const maxNew = options.maxNewTokens ?? 128;
-  if (!Number.isInteger(maxNew) || maxNew < 0) throw new TslmError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
-  const input = promptIds(tokenizer, prompt, options);
-  if (input.length === 0) throw new TslmError("the prompt encodes to no tokens; give a non-empty prompt or a tokenizer that adds BOS");
-  const V = model.config.vocabSize;
-  const bad = input.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
-  if (bad !== undefined) throw new TslmError(`prompt token id ${bad} is outside the vocabulary (size ${V})`);
-  const random = options.random ?? new Random(options.seed ?? 0);
-  const eos = new Set<number>([...model.config.eosTokenIds, ...(options.stopTokenIds ?? [])]);
-  const tokEos = tokenizer?.eosTokenId;
-  if (tokEos !== null && tokEos !== undefined) eos.add(tokEos);
-  const stops = (options.stop ?? []).filter((s) => s.length > 0);
-  const useCache = options.useCache ?? true;
-
-  const context = [...input];
-  const generated: number[] = [];
-  let text = "";
-  let emitted = 0;
-  let finishReason: FinishReason = "length";
-  const cache = useCache ? model.createCache() : null;
-  const t0 = performance.now();
-  let prefillMs = 0;
-  try {
-    let logits = maxNew > 0 ? lastLogits(model, [input], cache) : null;
-    prefillMs = performance.now() - t0;
-    for (let step = 0; step < maxNew && logits; step++) {
-      if (options.signal?.aborted) {
-        finishReason = "aborted";
-        break;
-      }
-      const id = selectToken(logits, context, options, random);
-      if (eos.has(id)) {
-        finishReason = "eos";
-        break;
-      }
-      generated.push(id);
-      context.push(id);
-      options.onToken?.(id);
-      if (tokenizer) {
-        text = tokenizer.decode(generated, { skipSpecialTokens: false });
-        let stopAt = -1;
-        for (const s of stops) {
-          const at = text.indexOf(s, Math.max(0, emitted - s.length));
-          if (at >= 0 && (stopAt < 0 || at < stopAt)) stopAt = at;
-        }
-        if (stopAt >= 0) {
-          text = text.slice(0, stopAt);
-          finishReason = "stop";
-          break;
-        }
-        // Hold back an incomplete UTF-8 sequence and anything that may start a stop string.
-        let safe = text.length - partialStopSuffix(text, stops);
-        while (safe > emitted && text.charCodeAt(safe - 1) === 0xfffd) safe--;
-        if (safe > emitted) {
-          options.onText?.(text.slice(emitted, safe));
-          emitted = safe;
-        }
-      }
-      if (step + 1 < maxNew) logits = useCache ? lastLogits(model, [[id]], cache) : lastLogits(model, [context], null);
-      // Let other work (timers, I/O, abort signals) run between tokens.
-      if (step % 16 === 15) await new Promise((r) => setImmediate(r));
-    }
-  } finally {
-    cache?.dispose();
+  const job = prepareJob(model, tokenizer, prompt, options);
+  if (options.useCache === false) await decodeWithoutCache(model, job);
+  else {
+    const waiting = [job];
+    await new BatchDecoder(model, { batchSize: 1 }).run(() => waiting.splice(0), () => undefined);
   }
-  if (options.onText && text.length > emitted) options.onText(text.slice(emitted));
-  const decodeMs = performance.now() - t0 - prefillMs;
-  return {
-    text,
-    tokenIds: generated,
-    promptTokenIds: input,
-    finishReason,
-    usage: { promptTokens: input.length, completionTokens: generated.length },
-    timings: { prefillMs, decodeMs, tokensPerSecond: decodeMs > 0 ? (generated.length / decodeMs) * 1000 : 0 },
-  };
+  return jobResult(job);
+}
+
+/** Greedy/sampled decoding that recomputes the whole sequence at every step (the baseline the cache is measured against). */
+async function decodeWithoutCache(model: CausalLM, job: BatchJob): Promise<void> {
+  const t0 = performance.now();
+  job.admittedAt = t0;
+  const seq = job.sequence;
+  for (let step = 0; !seq.done; step++) {
+    if (job.signal?.aborted) {
+      seq.finish("aborted");
+      break;
+    }
+    const logits = model.forward([seq.context], { lastOnly: true }); // [1, 1, V]
+    let host: Float32Array;
+    try {
+      host = logits.dataSync() as Float32Array;
+    } finally {
+      logits.dispose();
+    }
+    if (step === 0) job.prefillMs = performance.now() - t0;
+    seq.push(selectToken(host, seq.context, job.sampling, job.random));
+    // Let other work (timers, I/O, abort signals) run between tokens.
+    if (step % 16 === 15) await new Promise((r) => setImmediate(r));
+  }
+  job.prefillMs ??= 0;
+  job.finishedAt = performance.now();
 }

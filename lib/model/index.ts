@@ -47,6 +47,14 @@
  * "eos" | "stop" | "length" | "aborted", usage, timings }`. Generation stops on the
  * config's EOS ids and the tokenizer's EOS token.
  *
+ * `await generateBatch(model, tokenizer, prompts[], { ...shared options, rows?: per-row
+ * options[], batchSize = 32, onText?(i, delta), onToken?(i, id), onResult?(i, result), signal? })`
+ * -> results in the prompts' order: the prompts share one KV cache and one forward pass per
+ * step (left-padded, per-row positions and masks), rows end on their own and leave the batch,
+ * and waiting prompts join as rows free up. Each row gives what `generate` gives for it alone.
+ * `createGenerationQueue(model, tokenizer, { batchSize, schedule })` batches prompts submitted
+ * one at a time by concurrent callers (arena contestants).
+ *
  * ## GGUF
  * `exportGguf(model, file, { type: "f32" | "f16" | "q8_0", tokenizer? })` writes a llama.cpp
  * model file (see export-gguf.ts).
@@ -58,7 +66,11 @@ export { createModel, defineConfig, type ConfigInput, type CreateModelOptions } 
 export { loadModel, saveModel, readModelConfig, type LoadModelOptions, type SaveModelOptions } from "./io.js";
 export { parameterCount, memoryReport, formatCount, type MemoryReport } from "./memory.js";
 export { expectedWeights, linearSpecs, configParameterCount, LAYER_PROJECTIONS, type LinearSpec } from "./weights.js";
-export { generate, type GenerateOptions, type GenerateResult, type FinishReason, type Prompt } from "./generate.js";
+export { generate, prepareJob, jobResult, promptIds, type GenerateOptions, type GenerateResult, type FinishReason, type Prompt } from "./generate.js";
+export { generateBatch, type GenerateBatchOptions, type RowOptions } from "./generate-batch.js";
+export { BatchDecoder, type BatchJob, type BatchDecoderOptions, type BatchStats } from "./batch-decoder.js";
+export { Sequence, type SequenceRules } from "./sequence.js";
+export { createGenerationQueue, type GenerationQueue, type GenerationQueueOptions } from "./generation-queue.js";
 export { selectToken, candidateDistribution, applyRepetitionPenalty, type SamplingOptions } from "./sampling.js";
 export { ensureGradients, gradientsRegistered } from "./gradients.js";
 export { rmsNorm, embeddingLookup, nllRows } from "./ops.js";

@@ -107,6 +107,29 @@ export function causalMask(spec: MaskSpec): tf.Tensor2D {
   return tf.tensor2d(m, [repeat * T, Tk]);
 }
 
+/**
+ * Per-row mask `[B, 1, repeat * T, Tk]` for a left-padded batch: as
+ * `causalMask`, and row b also never sees its first `padding[b]` key columns.
+ * Query rows that are themselves padding see nothing (a uniform softmax over
+ * masked scores, finite and never used).
+ */
+export function paddedCausalMask(spec: MaskSpec & { padding: readonly number[] }): tf.Tensor4D {
+  const { T, Tk, offset, repeat, window, padding } = spec;
+  const B = padding.length;
+  const rows = repeat * T;
+  const m = new Float32Array(B * rows * Tk);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      const q = offset + i;
+      for (let j = 0; j < Tk; j++) {
+        const visible = j >= padding[b] && j <= q && (window === null || q - j < window);
+        if (!visible) for (let r = 0; r < repeat; r++) m[(b * rows + r * T + i) * Tk + j] = MASKED;
+      }
+    }
+  }
+  return tf.tensor4d(m, [B, 1, rows, Tk]);
+}
+
 /** Swaps the last two axes. */
 function swapLast(x: tf.Tensor): tf.Tensor {
   const perm = x.shape.map((_, i) => i);

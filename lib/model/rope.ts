@@ -89,6 +89,44 @@ export class RotaryTables {
     this.cos = cos; this.sin = sin; this.length = n;
   }
 
+  /**
+   * cos and sin `[B, 1, T, headDim]` for rows whose positions differ (a
+   * left-padded batch): row b covers positions `starts[b] .. starts[b] + T - 1`.
+   * Negative positions (padding, never attended) get position 0's values.
+   * Each row's values are the ones `tables` gives for that row alone.
+   */
+  rowTables(starts: readonly number[], T: number): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+    const dim = this.cfg.headDim;
+    const B = starts.length;
+    const cos = new Float32Array(B * T * dim), sin = new Float32Array(B * T * dim);
+    const dynamic = this.cfg.ropeScaling?.type === "dynamic";
+    this.ensure(Math.max(1, ...starts.map((s) => s + T)));
+    for (let b = 0; b < B; b++) {
+      const total = starts[b] + T;
+      if (dynamic && total > this.cfg.maxPositionEmbeddings) {
+        // The row's own length decides the base, as it would alone.
+        const first = Math.max(0, starts[b]);
+        const row = this.tables(first, total - first);
+        const skip = (first - starts[b]) * dim;
+        cos.set(row.cos.dataSync(), b * T * dim + skip);
+        sin.set(row.sin.dataSync(), b * T * dim + skip);
+        row.cos.dispose();
+        row.sin.dispose();
+        for (let t = 0; t < first - starts[b]; t++) {
+          cos.set(this.cos.subarray(0, dim), (b * T + t) * dim);
+          sin.set(this.sin.subarray(0, dim), (b * T + t) * dim);
+        }
+        continue;
+      }
+      for (let t = 0; t < T; t++) {
+        const p = Math.max(0, starts[b] + t);
+        cos.set(this.cos.subarray(p * dim, (p + 1) * dim), (b * T + t) * dim);
+        sin.set(this.sin.subarray(p * dim, (p + 1) * dim), (b * T + t) * dim);
+      }
+    }
+    return { cos: tf.tensor4d(cos, [B, 1, T, dim]), sin: tf.tensor4d(sin, [B, 1, T, dim]) };
+  }
+
   /** cos and sin `[T, headDim]` for positions offset .. offset + T - 1 (new tensors). */
   tables(offset: number, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
     const dim = this.cfg.headDim;
@@ -111,11 +149,13 @@ export class RotaryTables {
 }
 
 /**
- * Applies the rotation to x `[B, H, T, headDim]` with cos/sin `[T, headDim]`:
+ * Applies the rotation to x `[B, H, T, headDim]` with cos/sin `[T, headDim]`
+ * (or `[B, 1, T, headDim]`, per row, from `rowTables`):
  * `x * cos + rotate_half(x) * sin`, rotate_half(x) = concat(-x2, x1).
  */
-export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
-  const fused = fusedKernels().rotary?.(x, cos, sin); // one native pass when the backend has it
+export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D | tf.Tensor4D, sin: tf.Tensor2D | tf.Tensor4D): tf.Tensor4D {
+  // The fused kernel takes shared [T, hd] tables only.
+  const fused = cos.rank === 2 ? fusedKernels().rotary?.(x, cos as tf.Tensor2D, sin as tf.Tensor2D) : undefined; // one native pass when the backend has it
   if (fused) return fused;
   return tf.tidy(() => {
     const half = x.shape[3] / 2;

@@ -83,7 +83,7 @@ export function trainingDisplay(totalSteps: number, mode: "auto" | "notebook" | 
       bar.fail(e);
     },
     async done() {
-      bar.done({ metrics });
+      bar.done({ status: "finished", metrics });
       await chart?.done();
     },
   };

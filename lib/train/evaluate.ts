@@ -26,11 +26,12 @@ export interface EvaluateOptions {
   onSample?: (done: number, total: number) => void;
 }
 
-export interface EvalPrediction {
+/** One generated answer (a type alias, so it passes where records with index signatures are expected, like table()). */
+export type EvalPrediction = {
   reference: string;
   prediction: string;
   exact: number;
-}
+};
 
 export interface EvalResult {
   samples: number;

@@ -24,6 +24,7 @@ interface DemoJson {
   timings: { steps: { step: string; seconds: number; note?: string }[]; total: number };
   suite: { name: string; prompts: number };
   judge: { reference: boolean; llm: unknown };
+  warnings: string[];
 }
 
 function files(dir: string): string[] {
@@ -58,6 +59,7 @@ describe("demo: `tslm demo` end to end on the embedded model", function () {
     assert.equal(result.leaderboard.method, "bt");
     assert.equal(result.leaderboard.rounds, 1000);
     assert.equal(result.battles.errors, 0);
+    assert.ok(!result.warnings.some((w) => /also training examples/.test(w)), "no played prompt was a training example");
     assert.equal(result.battles.played, 6 * result.suite.prompts, "round robin: every pair on every prompt");
     assert.deepEqual(result.timings.steps.map((s) => s.step), ["setup", "train lora-r8", "train qlora-r8-nf4", "train lora-r1", "tournament", "report"]);
     // Progress for every step on stderr.

@@ -14,19 +14,23 @@ import { Random } from "../../lib/util/random.js";
 export type Impl = "native" | "wasm" | "cpu";
 
 let previousBackend: string | undefined;
+let nativeWasOn = false;
 
 /** Mocha hooks: run the suite on wasm + native, then restore what was there before. */
 export function useNativeSuite(): void {
   before(async function () {
     this.timeout(60_000);
     previousBackend = tf.getBackend();
+    nativeWasOn = nativeEnabled();
     await ensureGradients();
     await tf.setBackend("wasm");
     const s = await enableNative();
     if (!s.ok) throw new Error(`native addon unavailable: ${s.reason}`);
   });
   after(async () => {
-    disableNative();
+    // Leave the process as the suite found it (other specs may rely on init()'s choice).
+    if (nativeWasOn) await enableNative({ bf16: false });
+    else disableNative();
     if (previousBackend && previousBackend !== tf.getBackend()) await tf.setBackend(previousBackend);
   });
 }

@@ -6,7 +6,7 @@ import type { Contestant, EndpointLimits, Scheduler } from "./types.js";
 import { createOpenAIContestant } from "./openai.js";
 import { createAnswersFileContestant } from "./answers-file.js";
 import { createLocalContestant } from "./local.js";
-import type { HttpDeps } from "./http.js";
+import { endpointLimits, type HttpDeps } from "./http.js";
 
 export interface ContestantFactoryOptions {
   /** In-process contestants by name, for `type: custom`. */
@@ -22,8 +22,7 @@ export function createContestant(cfg: ContestantConfig, index: number, o: Contes
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(o.baseDir ?? process.cwd(), p));
   switch (cfg.type) {
     case "openai": {
-      const limits = { key: cfg.base_url, concurrency: cfg.concurrency, requestsPerMinute: cfg.requests_per_minute };
-      return createOpenAIContestant(cfg, { deps: o.deps, schedule: o.scheduler?.(limits), configKey: key });
+      return createOpenAIContestant(cfg, { deps: o.deps, schedule: o.scheduler?.(endpointLimits(cfg)), configKey: key });
     }
     case "answers":
       return createAnswersFileContestant(cfg, abs(cfg.path));
@@ -31,7 +30,7 @@ export function createContestant(cfg: ContestantConfig, index: number, o: Contes
       const model = abs(cfg.model);
       // TF.js runs one generation at a time well; a queue per model folder keeps it so.
       const schedule = o.scheduler?.({ key: `local:${model}`, concurrency: 1 });
-      return createLocalContestant({ ...cfg, model, adapter: cfg.adapter ? abs(cfg.adapter) : undefined }, { schedule });
+      return createLocalContestant({ ...cfg, model, adapter: cfg.adapter ? abs(cfg.adapter) : undefined }, { schedule, configKey: key });
     }
     case "custom": {
       const c = o.contestants?.[cfg.name];

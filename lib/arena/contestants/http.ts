@@ -7,7 +7,7 @@
  */
 import { RemoteError } from "../../util/errors.js";
 import { z } from "../../util/config.js";
-import type { Scheduler } from "./types.js";
+import type { EndpointLimits, Scheduler } from "./types.js";
 import { runNow } from "./types.js";
 import type { ArenaChatMessage } from "../types.js";
 import { undiciTransport, TransportTimeout, type Transport } from "./transport.js";
@@ -25,6 +25,11 @@ export const EndpointSchema = z.strictObject({
   requests_per_minute: z.number().positive().optional().describe("Rate limit for this base URL; unset = none."),
 });
 export type EndpointConfig = z.output<typeof EndpointSchema>;
+
+/** The queue limits an endpoint config asks for (shared by everything calling its base URL). */
+export function endpointLimits(ep: EndpointConfig): EndpointLimits {
+  return { key: ep.base_url, concurrency: ep.concurrency, requestsPerMinute: ep.requests_per_minute };
+}
 
 export interface HttpDeps {
   /** POSTs a request (default: undici keep-alive pools; `fetchTransport(fetch)` adapts fetch). */

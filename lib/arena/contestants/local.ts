@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { ConfigError } from "../../util/errors.js";
 import { contentHash } from "../store/hash.js";
 import type { LocalContestantConfig } from "./config.js";
+import type { GenerationParams } from "./params.js";
 import type { Contestant, ContestantRequest, ContestantAnswer, Scheduler } from "./types.js";
-import { runNow } from "./types.js";
+import { runNow, withSystem } from "./types.js";
 
 /** Identity of a folder for the answer cache: file names, sizes and modification times (weights are not re-read). */
 export function folderFingerprint(dir: string, key = "model"): string {
@@ -28,13 +29,38 @@ export function folderFingerprint(dir: string, key = "model"): string {
 
 type ModelApi = typeof import("../../model/index.js");
 type LoadedModel = Awaited<ReturnType<ModelApi["loadModel"]>>;
+type ModelGenerateOptions = NonNullable<Parameters<ModelApi["generate"]>[3]>;
+type ModelGenerateResult = Awaited<ReturnType<ModelApi["generate"]>>;
 
-export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedule?: Scheduler } = {}): Contestant {
+/** Generation parameters (OpenAI names; `extra.top_k`, `extra.repetition_penalty` too) as lib/model's generate options. */
+export function modelGenerateOptions(p: GenerationParams, signal?: AbortSignal): ModelGenerateOptions {
+  const extra = (p.extra ?? {}) as Record<string, unknown>;
+  return {
+    maxNewTokens: p.max_tokens,
+    temperature: p.temperature,
+    topP: p.top_p,
+    topK: typeof extra.top_k === "number" ? extra.top_k : undefined,
+    repetitionPenalty: typeof extra.repetition_penalty === "number" ? extra.repetition_penalty : undefined,
+    stop: p.stop,
+    seed: p.seed,
+    signal,
+  };
+}
+
+/** A lib/model generation as a contestant's answer; a stopped generation throws (it is no answer). */
+export function modelAnswer(r: ModelGenerateResult, signal?: AbortSignal): ContestantAnswer {
+  if (r.finishReason === "aborted") throw signal?.reason ?? new Error("generation was stopped");
+  return { text: r.text, tokens: r.usage.completionTokens, latency_ms: Math.round(r.timings.prefillMs + r.timings.decodeMs), attempts: 1 };
+}
+
+/** @param opts.configKey where the config sits in the run config, for messages (e.g. `contestants.2`). */
+export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedule?: Scheduler; configKey?: string } = {}): Contestant {
   const schedule = opts.schedule ?? runNow;
+  const at = opts.configKey ? `${opts.configKey}.` : "";
   const identity = {
     type: "local",
-    model: folderFingerprint(cfg.model, "model"),
-    adapter: cfg.adapter ? folderFingerprint(cfg.adapter, "adapter") : undefined,
+    model: folderFingerprint(cfg.model, `${at}model`),
+    adapter: cfg.adapter ? folderFingerprint(cfg.adapter, `${at}adapter`) : undefined,
     system: cfg.system,
   };
   let loaded: Promise<{ api: ModelApi; model: LoadedModel }> | undefined;
@@ -46,7 +72,7 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
       const model = await api.loadModel(cfg.model);
       if (!model.tokenizer) {
         model.dispose();
-        throw new ConfigError(`model folder ${cfg.model} has no tokenizer.json; a local contestant needs one to read prompts`, { key: "model" });
+        throw new ConfigError(`model folder ${cfg.model} has no tokenizer.json; a local contestant needs one to read prompts`, { key: `${at}model` });
       }
       // The adapter wraps the model's projections in place; generation goes through the model.
       if (cfg.adapter) api.loadAdapter(cfg.adapter, model);
@@ -61,22 +87,9 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
     async generate(req: ContestantRequest): Promise<ContestantAnswer> {
       return schedule(async () => {
         const { api, model } = await load();
-        const messages = cfg.system && req.messages[0]?.role !== "system" ? [{ role: "system" as const, content: cfg.system }, ...req.messages] : req.messages;
-        const p = req.params;
-        const extra = (p.extra ?? {}) as Record<string, unknown>;
+        const messages = withSystem(req.messages, cfg.system);
         const chat = messages.map((m) => ({ role: m.role, content: m.content }));
-        const r = await api.generate(model, model.tokenizer!, chat, {
-          maxNewTokens: p.max_tokens,
-          temperature: p.temperature,
-          topP: p.top_p,
-          topK: typeof extra.top_k === "number" ? extra.top_k : undefined,
-          repetitionPenalty: typeof extra.repetition_penalty === "number" ? extra.repetition_penalty : undefined,
-          stop: p.stop,
-          seed: p.seed,
-          signal: req.signal,
-        });
-        if (r.finishReason === "aborted") throw req.signal?.reason ?? new Error("generation was stopped");
-        return { text: r.text, tokens: r.usage.completionTokens, latency_ms: Math.round(r.timings.prefillMs + r.timings.decodeMs), attempts: 1 };
+        return modelAnswer(await api.generate(model, model.tokenizer!, chat, modelGenerateOptions(req.params, req.signal)), req.signal);
       });
     },
     async close() {

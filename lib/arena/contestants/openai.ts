@@ -1,5 +1,5 @@
 /** A contestant served by any OpenAI-compatible chat endpoint. */
-import type { Contestant, ContestantRequest, ContestantAnswer, Scheduler } from "./types.js";
+import { withSystem, type Contestant, type ContestantRequest, type ContestantAnswer, type Scheduler } from "./types.js";
 import type { OpenAIContestantConfig } from "./config.js";
 import { apiKeyFrom, chatCompletion, defaultHttpDeps, type HttpDeps } from "./http.js";
 
@@ -15,10 +15,9 @@ export function createOpenAIContestant(
     // The answer depends on the server, the model and what we send; not on the key or timeouts.
     identity: { type: "openai", base_url: cfg.base_url, model: cfg.model, system: cfg.system },
     cacheable: true,
-    endpoint: { key: cfg.base_url, concurrency: cfg.concurrency, requestsPerMinute: cfg.requests_per_minute },
     params: cfg.params,
     async generate(req: ContestantRequest): Promise<ContestantAnswer> {
-      const messages = cfg.system && req.messages[0]?.role !== "system" ? [{ role: "system" as const, content: cfg.system }, ...req.messages] : req.messages;
+      const messages = withSystem(req.messages, cfg.system);
       const { extra, ...params } = req.params;
       const r = await chatCompletion(cfg, { ...extra, ...params, messages }, { apiKey, schedule: opts.schedule, signal: req.signal, deps });
       return { text: r.text, tokens: r.tokens, latency_ms: r.latency_ms, attempts: r.attempts, retry_errors: r.retry_errors.length ? r.retry_errors : undefined };

@@ -31,14 +31,6 @@ export interface ContestantAnswer {
   retry_errors?: string[];
 }
 
-/**
- * @deprecated Old names, kept for importers of this module only (the package
- * root exports `ContestantRequest`/`ContestantAnswer`: lib/model owns `GenerateResult`).
- */
-export type GenerateRequest = ContestantRequest;
-/** @deprecated Use `ContestantAnswer`. */
-export type GenerateResult = ContestantAnswer;
-
 export interface Contestant {
   readonly name: string;
   readonly type: string;
@@ -46,7 +38,6 @@ export interface Contestant {
   readonly identity: unknown;
   /** False for contestants whose answers are free (files): they skip the cross-run cache. */
   readonly cacheable: boolean;
-  readonly endpoint?: EndpointLimits;
   /** Generation parameters this contestant sets over the run's. */
   readonly params?: GenerationParams;
   generate(req: ContestantRequest): Promise<ContestantAnswer>;
@@ -57,3 +48,8 @@ export interface Contestant {
 export type Scheduler = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export const runNow: Scheduler = (fn) => fn();
+
+/** `messages` with the contestant's system message first, unless they open with one already. */
+export function withSystem(messages: ArenaChatMessage[], system: string | undefined): ArenaChatMessage[] {
+  return system && messages[0]?.role !== "system" ? [{ role: "system", content: system }, ...messages] : messages;
+}

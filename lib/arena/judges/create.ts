@@ -5,7 +5,7 @@ import type { Judge, JudgePlan } from "./types.js";
 import { createLLMJudge } from "./llm.js";
 import { createReferenceJudge } from "./reference.js";
 import { createHumanJudge } from "./human.js";
-import type { HttpDeps } from "../contestants/http.js";
+import { endpointLimits, type HttpDeps } from "../contestants/http.js";
 import type { Scheduler, EndpointLimits } from "../contestants/types.js";
 
 export interface JudgeFactoryOptions {
@@ -18,8 +18,7 @@ export interface JudgeFactoryOptions {
 function createMember(cfg: JudgeMemberConfig, key: string, o: JudgeFactoryOptions): Judge {
   switch (cfg.type) {
     case "llm": {
-      const limits = { key: cfg.base_url, concurrency: cfg.concurrency, requestsPerMinute: cfg.requests_per_minute };
-      return createLLMJudge(cfg, { deps: o.deps, schedule: o.scheduler?.(limits), configKey: key });
+      return createLLMJudge(cfg, { deps: o.deps, schedule: o.scheduler?.(endpointLimits(cfg)), configKey: key });
     }
     case "reference":
       return createReferenceJudge(cfg);

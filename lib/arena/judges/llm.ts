@@ -45,7 +45,6 @@ export function createLLMJudge(cfg: LLMJudgeConfig, opts: { deps?: HttpDeps; sch
     orders: cfg.orders,
     disagreement: cfg.disagreement,
     strongWeight: cfg.strong_weight,
-    endpoint: { key: cfg.base_url, concurrency: cfg.concurrency, requestsPerMinute: cfg.requests_per_minute },
     async judge(input: JudgeInput): Promise<JudgeResult> {
       const guided = usesReference(cfg, input.prompt);
       const messages = judgeMessages(input.prompt, input.first, input.second, { scale: cfg.verdicts, referenceGuided: guided, system: cfg.system });

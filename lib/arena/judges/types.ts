@@ -6,7 +6,6 @@
  * it into a verdict.
  */
 import type { OrderVerdict, SuitePrompt } from "../types.js";
-import type { EndpointLimits } from "../contestants/types.js";
 import { TslmError } from "../../util/errors.js";
 
 export interface JudgeInput {
@@ -47,7 +46,6 @@ export interface Judge {
   readonly disagreement: DisagreementRule;
   /** Battles a strong (five-level "much better") verdict counts for in two-games mode (Arena-Hard: 3). */
   readonly strongWeight: number;
-  readonly endpoint?: EndpointLimits;
   /**
    * Whether this judge can judge a prompt at all (the reference judge needs a
    * reference). In an ensemble, members that do not apply sit the prompt out;

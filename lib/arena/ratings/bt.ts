@@ -24,8 +24,6 @@
 import { components, type OutcomeCounts, type PairLayout, pairLayout } from "./compact.js";
 import { solveSPD } from "./linalg.js";
 
-export { solveSPD };
-
 /** Solver settings; every field has a default (see `DEFAULT_BT_SOLVER`). */
 export interface BTSolverOptions {
   /** Logit per natural-scale unit: ln(base). Default ln 10 (Elo's base 10). */
@@ -73,39 +71,8 @@ function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-/**
- * The BT loss and its gradient at t (natural scale).
- * @returns loss; writes d loss / d t into `grad` ([M]).
- */
-export function btLossAndGrad(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array): number {
-  grad.fill(0);
-  let loss = 0;
-  for (let q = 0; q < layout.i.length; q++) {
-    const n = stats.N[q];
-    if (n === 0) continue;
-    const i = layout.i[q];
-    const j = layout.j[q];
-    const x = alpha * (t[i] - t[j]);
-    const s = stats.S[q];
-    loss += s * softplus(-x) + (n - s) * softplus(x);
-    const d = alpha * (n * sigmoid(x) - s);
-    grad[i] += d;
-    grad[j] -= d;
-  }
-  if (l2 > 0) {
-    for (let k = 0; k < t.length; k++) {
-      loss += 0.5 * l2 * t[k] * t[k];
-      grad[k] += l2 * t[k];
-    }
-  }
-  return loss;
-}
-
-function lossOnly(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number): number {
+/** The BT loss at t (natural scale). */
+export function btLoss(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number): number {
   let loss = 0;
   for (let q = 0; q < layout.i.length; q++) {
     const n = stats.N[q];
@@ -116,6 +83,54 @@ function lossOnly(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: 
   }
   if (l2 > 0) for (let k = 0; k < t.length; k++) loss += 0.5 * l2 * t[k] * t[k];
   return loss;
+}
+
+/**
+ * The gradient of the BT loss at t, and with `hess` its Hessian (a weighted
+ * graph Laplacian plus l2 I, [M, M] row-major), in one pass over the pairs
+ * with one exp per pair.
+ */
+export function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array, hess?: Float64Array): void {
+  const m = t.length;
+  grad.fill(0);
+  hess?.fill(0);
+  const a2 = alpha * alpha;
+  const { i: pi, j: pj } = layout;
+  const { S, N } = stats;
+  for (let q = 0; q < pi.length; q++) {
+    const n = N[q];
+    if (n === 0) continue;
+    const i = pi[q];
+    const j = pj[q];
+    const x = alpha * (t[i] - t[j]);
+    const e = Math.exp(-Math.abs(x));
+    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    const d = alpha * (n * p - S[q]);
+    grad[i] += d;
+    grad[j] -= d;
+    if (hess) {
+      const w = a2 * n * p * (1 - p);
+      hess[i * m + i] += w;
+      hess[j * m + j] += w;
+      hess[i * m + j] -= w;
+      hess[j * m + i] -= w;
+    }
+  }
+  if (l2 > 0) {
+    for (let k = 0; k < m; k++) {
+      grad[k] += l2 * t[k];
+      if (hess) hess[k * m + k] += l2;
+    }
+  }
+}
+
+/**
+ * The BT loss and its gradient at t (natural scale), FastChat's `bt_loss_and_grad`.
+ * @returns loss; writes d loss / d t into `grad` ([M]).
+ */
+export function btLossAndGrad(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array): number {
+  btGradient(t, layout, stats, alpha, l2, grad);
+  return btLoss(t, layout, stats, alpha, l2);
 }
 
 /** Scratch buffers reused across bootstrap rounds. */
@@ -173,7 +188,7 @@ export function newtonBT(
   let converged = false;
   let it = 0;
   for (; it < maxIter; it++) {
-    btDerivatives(t, layout, stats, alpha, l2, grad, hess);
+    btGradient(t, layout, stats, alpha, l2, grad, hess);
     addGauge(hess, m, l2, comp, played);
     for (let k = 0; k < m; k++) step[k] = played[k] || l2 > 0 ? -grad[k] : 0;
     solveSPD(hess, step, m);
@@ -205,11 +220,11 @@ export function newtonBT(
       loss = NaN;
     } else {
       // Backtracking (Armijo) line search.
-      if (Number.isNaN(loss)) loss = lossOnly(t, layout, stats, alpha, l2);
+      if (Number.isNaN(loss)) loss = btLoss(t, layout, stats, alpha, l2);
       let accepted = false;
       for (let h = 0; h < 40; h++) {
         for (let k = 0; k < m; k++) trial[k] = t[k] + size * step[k];
-        const next = lossOnly(trial, layout, stats, alpha, l2);
+        const next = btLoss(trial, layout, stats, alpha, l2);
         if (next <= loss + 1e-4 * size * slope + 1e-13 * Math.abs(loss)) {
           loss = next;
           accepted = true;
@@ -227,42 +242,6 @@ export function newtonBT(
     }
   }
   return { t, iterations: it, converged, components: seen.size };
-}
-
-/**
- * Gradient and Hessian of the loss at t in one pass over the pairs
- * (the Hessian is a weighted graph Laplacian plus l2 I).
- */
-export function btDerivatives(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array, hess: Float64Array): void {
-  const m = t.length;
-  grad.fill(0);
-  hess.fill(0);
-  const a2 = alpha * alpha;
-  const { i: pi, j: pj } = layout;
-  const { S, N } = stats;
-  for (let q = 0; q < pi.length; q++) {
-    const n = N[q];
-    if (n === 0) continue;
-    const i = pi[q];
-    const j = pj[q];
-    const x = alpha * (t[i] - t[j]);
-    const e = Math.exp(-Math.abs(x));
-    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const d = alpha * (n * p - S[q]);
-    grad[i] += d;
-    grad[j] -= d;
-    const w = a2 * n * p * (1 - p);
-    hess[i * m + i] += w;
-    hess[j * m + j] += w;
-    hess[i * m + j] -= w;
-    hess[j * m + i] -= w;
-  }
-  if (l2 > 0) {
-    for (let k = 0; k < m; k++) {
-      grad[k] += l2 * t[k];
-      hess[k * m + k] += l2;
-    }
-  }
 }
 
 /**

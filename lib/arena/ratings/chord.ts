@@ -3,7 +3,7 @@
  * starts from the full-data fit and reuses the Cholesky factor of the
  * full-data Hessian instead of factorising its own.
  */
-import { addGauge, btDerivatives, type BTFit, type BTSolverOptions, type BTWorkspace, btWorkspace, DEFAULT_BT_SOLVER, newtonBT, type PairStats, playedMask } from "./bt.js";
+import { addGauge, btGradient, type BTFit, type BTSolverOptions, type BTWorkspace, btWorkspace, DEFAULT_BT_SOLVER, newtonBT, type PairStats, playedMask } from "./bt.js";
 import { components, type PairLayout } from "./compact.js";
 import { choleskyInPlace, solveCholesky } from "./linalg.js";
 
@@ -54,30 +54,10 @@ export function hessianFactor(m: number, layout: PairLayout, stats: PairStats, t
   const { alpha, l2 } = { ...DEFAULT_BT_SOLVER, ...options };
   const hess = new Float64Array(m * m);
   const grad = new Float64Array(m);
-  btDerivatives(t, layout, stats, alpha, l2, grad, hess);
+  btGradient(t, layout, stats, alpha, l2, grad, hess);
   addGauge(hess, m, l2, components(m, layout, stats.N), playedMask(m, layout, stats));
   choleskyInPlace(hess, m);
   return hess;
-}
-
-/** Gradient only (one exp per pair). */
-function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array): void {
-  grad.fill(0);
-  const { i: pi, j: pj } = layout;
-  const { S, N } = stats;
-  for (let q = 0; q < pi.length; q++) {
-    const n = N[q];
-    if (n === 0) continue;
-    const i = pi[q];
-    const j = pj[q];
-    const x = alpha * (t[i] - t[j]);
-    const e = Math.exp(-Math.abs(x));
-    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const d = alpha * (n * p - S[q]);
-    grad[i] += d;
-    grad[j] -= d;
-  }
-  if (l2 > 0) for (let k = 0; k < t.length; k++) grad[k] += l2 * t[k];
 }
 
 /** Whether each layout's full pair graph is connected (computed once per layout). */

@@ -13,7 +13,7 @@ export {
   type TieRule,
 } from "./compact.js";
 export { chordBT, hessianFactor } from "./chord.js";
-export { fitBradleyTerry, newtonBT, btLossAndGrad, pairStats, DEFAULT_BT_SOLVER, type BTSolverOptions, type BTFit, type PairStats } from "./bt.js";
+export { fitBradleyTerry, newtonBT, btLoss, btGradient, btLossAndGrad, pairStats, DEFAULT_BT_SOLVER, type BTSolverOptions, type BTFit, type PairStats } from "./bt.js";
 export { onlineElo, eloHistory, DEFAULT_ELO, type EloOptions } from "./elo.js";
 export { bootstrapBT, bootstrapElo, summarizeSamples, rankUpperBound, quantileSorted, type BootstrapSamples, type Interval } from "./bootstrap.js";
 export { MultinomialSampler, multinomial } from "./sampling.js";

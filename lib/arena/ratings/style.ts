@@ -14,7 +14,7 @@
  */
 import { DataError } from "../../util/errors.js";
 import type { BattleRecord } from "../types.js";
-import { solveSPD } from "./bt.js";
+import { solveSPD } from "./linalg.js";
 import type { BattleArrays } from "./compact.js";
 
 export interface StyleOptions {

@@ -36,45 +36,43 @@ export function cells(table: ColumnTable | readonly Record<string, unknown>[], c
   return (rows as Record<string, unknown>[]).map((r) => columns.map((c) => formatCell(r[c.key], c.kind)));
 }
 
-export const RATING_COLUMNS: Column[] = [
-  { key: "rank", label: "rank (UB)", kind: "int" },
-  { key: "model", label: "model" },
-  { key: "rating", label: "rating", kind: "rating" },
-  { key: "lower", label: "lower", kind: "rating" },
-  { key: "upper", label: "upper", kind: "rating" },
-  { key: "battles", label: "battles", kind: "int" },
-];
+/** Columns from `[key, label, kind]` rows. */
+function columns(...rows: [key: string, label: string, kind?: Column["kind"]][]): Column[] {
+  return rows.map(([key, label, kind]) => (kind ? { key, label, kind } : { key, label }));
+}
 
-export const POSITION_COLUMNS: Column[] = [
-  { key: "judge", label: "judge" },
-  { key: "judgments", label: "verdicts", kind: "int" },
-  { key: "errors", label: "errors", kind: "int" },
-  { key: "first", label: "first won", kind: "int" },
-  { key: "second", label: "second won", kind: "int" },
-  { key: "ties", label: "ties", kind: "int" },
-  { key: "first_rate", label: "first-position win rate", kind: "pct" },
-  { key: "first_low", label: "95% low", kind: "pct" },
-  { key: "first_high", label: "95% high", kind: "pct" },
-];
+export const RATING_COLUMNS = columns(["rank", "rank (UB)", "int"], ["model", "model"], ["rating", "rating", "rating"], ["lower", "lower", "rating"], ["upper", "upper", "rating"], ["battles", "battles", "int"]);
 
-export const CONSISTENCY_COLUMNS: Column[] = [
-  { key: "judge", label: "judge" },
-  { key: "pairs", label: "judged in both orders", kind: "int" },
-  { key: "consistent", label: "consistent", kind: "int" },
-  { key: "first_biased", label: "first won twice", kind: "int" },
-  { key: "second_biased", label: "second won twice", kind: "int" },
-  { key: "other", label: "tie in one order", kind: "int" },
-  { key: "consistency", label: "consistency", kind: "pct" },
-];
+export const POSITION_COLUMNS = columns(
+  ["judge", "judge"],
+  ["judgments", "verdicts", "int"],
+  ["errors", "errors", "int"],
+  ["first", "first won", "int"],
+  ["second", "second won", "int"],
+  ["ties", "ties", "int"],
+  ["first_rate", "first-position win rate", "pct"],
+  ["first_low", "95% low", "pct"],
+  ["first_high", "95% high", "pct"],
+);
 
-export const AGREEMENT_COLUMNS: Column[] = [
-  { key: "judge_a", label: "judge" },
-  { key: "judge_b", label: "other judge" },
-  { key: "shared", label: "items both judged", kind: "int" },
-  { key: "agreement", label: "agreement (with ties)", kind: "pct" },
-  { key: "shared_decided", label: "both decided", kind: "int" },
-  { key: "agreement_without_ties", label: "agreement (without ties)", kind: "pct" },
-];
+export const CONSISTENCY_COLUMNS = columns(
+  ["judge", "judge"],
+  ["pairs", "judged in both orders", "int"],
+  ["consistent", "consistent", "int"],
+  ["first_biased", "first won twice", "int"],
+  ["second_biased", "second won twice", "int"],
+  ["other", "tie in one order", "int"],
+  ["consistency", "consistency", "pct"],
+);
+
+export const AGREEMENT_COLUMNS = columns(
+  ["judge_a", "judge"],
+  ["judge_b", "other judge"],
+  ["shared", "items both judged", "int"],
+  ["agreement", "agreement (with ties)", "pct"],
+  ["shared_decided", "both decided", "int"],
+  ["agreement_without_ties", "agreement (without ties)", "pct"],
+);
 
 const METHOD_NAMES: Record<string, string> = { bt: "Bradley-Terry", elo: "online Elo", "bt-style": "Bradley-Terry with style control" };
 

@@ -28,5 +28,3 @@ export const RUN_FILES = {
   journal: "journal.jsonl",
   lock: "lock",
 } as const;
-
-export type JournalType = "answer" | "judgment" | "battle" | "battle_error" | "session" | "end";

@@ -10,16 +10,11 @@
  * counts `strongWeight` times. Orders `one`: one battle, model shown first as
  * model_a (Chatbot Arena's left/right convention).
  */
-import type { OrderVerdict, Winner } from "../types.js";
+import type { JudgmentRecord, Winner } from "../types.js";
 import type { Judge, JudgeEnsemble } from "../judges/types.js";
 
-export interface OrderJudgment {
-  first: string;
-  second: string;
-  verdict?: OrderVerdict;
-  strength?: number;
-  error?: string;
-}
+/** What deciding needs of a judgment (a `JudgmentRecord` is one). */
+export type OrderJudgment = Pick<JudgmentRecord, "first" | "second" | "verdict" | "strength" | "error">;
 
 export interface Game {
   model_a: string;

@@ -191,7 +191,22 @@ export class Engine {
     } else {
       try {
         const r = await judge.judge({ prompt, first: first.text!, second: second.text!, signal: this.ctx.signal });
-        rec = { ...base, verdict: r.verdict, strength: r.strength, scores: r.scores, reason: r.reason, attempts: r.attempts, retry_errors: r.retry_errors, reference_guided: r.reference_guided };
+        // One literal (not a spread of `base`): this runs for every judge call.
+        rec = {
+          id,
+          prompt_id: prompt.id,
+          judge: judge.id,
+          first: first.model,
+          second: second.model,
+          key,
+          verdict: r.verdict,
+          strength: r.strength,
+          scores: r.scores,
+          reason: r.reason,
+          attempts: r.attempts,
+          retry_errors: r.retry_errors,
+          reference_guided: r.reference_guided,
+        };
         if (judge.cacheable) {
           this.ctx.cache?.putVerdict(key, { verdict: r.verdict, strength: r.strength, scores: r.scores, reason: r.reason, reference_guided: r.reference_guided });
         }

@@ -6,6 +6,7 @@
  * (lib/arena/ratings) is the reference fit for reports; this one only has to
  * be fast, deterministic and finite from the first battle on.
  */
+import { choleskyInPlace, solveCholesky, solveSPD } from "../ratings/linalg.js";
 
 /** Wins of i over j (ties as 0.5 each): `wins[i][j]`, `games[i][j] = games[j][i]`. */
 export interface PairCounts {
@@ -28,31 +29,6 @@ export function addBattle(c: PairCounts, i: number, j: number, score: number): v
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-/** Solves A x = b for symmetric positive definite A (Cholesky); A is [n*n] row-major. */
-function cholSolve(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const l = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j];
-      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-      l[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / l[j * n + j];
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= l[i * n + k] * y[k];
-    y[i] = s / l[i * n + i];
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k];
-    x[i] = s / l[i * n + i];
-  }
-  return x;
-}
 
 /** Precision matrix: prior * I + sum over pairs of games * p(1-p) * (e_i - e_j)(e_i - e_j)^T. */
 export function precision(c: PairCounts, theta: Float64Array, prior: number): Float64Array {
@@ -88,7 +64,8 @@ export function fitRatings(c: PairCounts, prior: number, iters = 50): Float64Arr
         if (games > 0) g[i] += c.wins[i * n + j] - games * sigmoid(theta[i] - theta[j]);
       }
     }
-    const step = cholSolve(precision(c, theta, prior), g, n);
+    const step = g; // the Newton step: solved in place
+    solveSPD(precision(c, theta, prior), step, n);
     let maxStep = 0;
     for (let i = 0; i < n; i++) {
       theta[i] += step[i];
@@ -99,14 +76,17 @@ export function fitRatings(c: PairCounts, prior: number, iters = 50): Float64Arr
   return theta;
 }
 
-/** Inverse of a symmetric positive definite matrix (column by column through Cholesky). */
+/** Inverse of a symmetric positive definite matrix: one Cholesky factor, then a solve per column. */
 export function inverseSpd(a: Float64Array, n: number): Float64Array {
+  const l = Float64Array.from(a);
+  choleskyInPlace(l, n);
   const inv = new Float64Array(n * n);
+  const e = new Float64Array(n);
   for (let col = 0; col < n; col++) {
-    const e = new Float64Array(n);
+    e.fill(0);
     e[col] = 1;
-    const x = cholSolve(a, e, n);
-    for (let r = 0; r < n; r++) inv[r * n + col] = x[r];
+    solveCholesky(l, e, n);
+    for (let r = 0; r < n; r++) inv[r * n + col] = e[r];
   }
   return inv;
 }

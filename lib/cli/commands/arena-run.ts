@@ -37,15 +37,6 @@ export function register(program: Command): void {
     .option("--json", "print the run summary as one JSON object")
     .action(async (configFile: string, flags: RunFlags) => {
       const { runTournament } = await import("../../arena/run.js");
-      const { readYaml } = await import("../../util/config.js");
-      let config: string | Record<string, unknown> = configFile;
-      let baseDir: string | undefined;
-      if (flags.shard) {
-        const { dirname, resolve } = await import("node:path");
-        const { value } = readYaml(configFile);
-        config = { ...(value as Record<string, unknown>), shard: parseShard(flags.shard) };
-        baseDir = dirname(resolve(configFile));
-      }
       const stop = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
         process.stderr.write(`tslm: ${sig}: stopping; recorded work is kept, continue with --resume\n`);
@@ -54,7 +45,8 @@ export function register(program: Command): void {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       try {
-        const run = await runTournament(config as never, { resume: flags.resume, retryErrors: flags.retryErrors, dir: flags.dir, baseDir, signal: stop.signal });
+        const shard = flags.shard ? parseShard(flags.shard) : undefined;
+        const run = await runTournament(configFile, { resume: flags.resume, retryErrors: flags.retryErrors, dir: flags.dir, shard, signal: stop.signal });
         const s = run.summary;
         const result = {
           dir: s.dir,

@@ -9,6 +9,7 @@
  * intervals, 130 when stopped.
  */
 import type { Command } from "commander";
+import type { DemoResult } from "../../demo/run.js";
 import { ConfigError } from "../../util/errors.js";
 import { printResult } from "../output.js";
 
@@ -74,7 +75,7 @@ export function register(program: Command): void {
         ctl.abort(new ConfigError("the demo was stopped"));
       };
       process.once("SIGINT", onSigint);
-      let result;
+      let result: DemoResult;
       try {
         result = await runDemo(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)), { signal: ctl.signal });
       } catch (e) {

@@ -10,6 +10,7 @@ import { printResult } from "../output.js";
 import { TrainConfigSchema } from "../../train/config.js";
 import { configFlags, mergeConfig, parseFlagValue, setPath, type FlagSpec, type FlagOptions } from "../../train/config-flags.js";
 import type { z } from "../../util/config.js";
+import { ConfigError } from "../../util/errors.js";
 
 /** How training-config keys map to flags. */
 export const TRAIN_FLAG_OPTIONS: FlagOptions = {
@@ -68,6 +69,7 @@ export function register(program: Command): void {
   addConfigOptions(cmd, specs);
   cmd.action(async (configFile: string | undefined, flags: Record<string, unknown>) => {
     const cfg = await resolveWithFile(TrainConfigSchema, configFile, configFromFlags(flags, specs));
+    if (!cfg.output) throw new ConfigError("set --output DIR (or output: in the config file): the adapter, checkpoints and metrics go there", { key: "output" });
     const { finetune } = await import("../../train/trainer.js");
     const ctl = new AbortController();
     const onSigint = () => {

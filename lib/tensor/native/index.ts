@@ -79,6 +79,13 @@ export async function enableNative(options: NativeOptions = {}): Promise<NativeS
   const r = loadAddon();
   if (!r.ok) return failure(r.reason);
   await import("@tensorflow/tfjs-backend-wasm"); // registers the wasm kernels that become fallbacks
+  if (!tf.findBackend(BACKEND)) {
+    // The originals get their wasm bindings when the backend initializes: do that
+    // before replacing them, then return to whatever backend was active.
+    const previous = tf.getBackend();
+    if (!(await tf.setBackend(BACKEND))) return failure("the wasm backend did not initialize");
+    if (previous && previous !== BACKEND) await tf.setBackend(previous);
+  }
   const threads = options.threads ?? (process.env.TSLM_THREADS ? Number(process.env.TSLM_THREADS) : undefined);
   if (threads !== undefined) r.addon.setThreads(threads);
   const info = r.addon.info();

@@ -23,7 +23,7 @@ function writeConfig(dir: string, rating: string): string {
   return file;
 }
 
-describe("arena/run: the run config's rating section", function () {
+describe("arena/run: the run config's rating section, and errors located in the config file", function () {
   this.timeout(60_000);
   after(removeTempDirs);
 
@@ -84,6 +84,31 @@ describe("arena/run: the run config's rating section", function () {
     });
     const unknown = writeConfig(dir, "rating: {bootsrap: 3}\n");
     await assert.rejects(runTournament(unknown, { ...fastWorld(models), ...quiet }), /unknown config key 'rating.bootsrap'.*known keys here: method, bootstrap/);
+  });
+
+  it("names the file and line of problems found while setting the run up (contestants, prompts, schedule, shard)", async () => {
+    const dir = tempDir();
+    const at = async (yaml: string, line: number, key: string, message: RegExp) => {
+      const file = join(dir, "setup.yaml");
+      writeFileSync(file, yaml);
+      await assert.rejects(runTournament(file, { ...fastWorld(models), ...quiet }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.deepEqual([e.location.file, e.location.line, e.location.key], [file, line, key], e.message);
+        assert.match(e.message, message);
+        return true;
+      });
+    };
+    const head = `suite: ${MINI_SUITE}\ncache: false\nout: runs\n`;
+    const judge = "judge: {type: custom, id: fast}\n";
+    await at(`${head}contestants:\n  - {name: m1, type: custom}\n  - {name: m1, type: custom}\n${judge}`, 6, "contestants.1.name", /two contestants are named 'm1'/);
+    await at(`${head}contestants:\n  - {name: m1, type: custom}\n  - {name: zz, type: custom}\n${judge}`, 6, "contestants.1.name", /custom contestant 'zz' was not given/);
+    await at(`${head}prompts:\n  ids: [nope]\ncontestants: [{name: m1, type: custom}, {name: m2, type: custom}]\n${judge}`, 5, "prompts.ids", /no prompt with id 'nope'/);
+    await at(`${head}schedule: {type: sample, battles: 100000}\ncontestants: [{name: m1, type: custom}, {name: m2, type: custom}]\n${judge}`, 4, "schedule.battles", /exceeds/);
+    await at(`${head}schedule: {type: swiss}\nshard: {index: 0, count: 2}\ncontestants: [{name: m1, type: custom}, {name: m2, type: custom}]\n${judge}`, 5, "shard", /cannot be split into shards/);
+    // A shard given apart from the file (the CLI's --shard) keeps the file's lines for everything else.
+    const file = join(dir, "swiss.yaml");
+    writeFileSync(file, `${head}schedule: {type: swiss}\ncontestants: [{name: m1, type: custom}, {name: m2, type: custom}]\n${judge}`);
+    await assert.rejects(runTournament(file, { ...fastWorld(models), ...quiet, shard: { index: 1, count: 2 } }), (e: unknown) => e instanceof ConfigError && e.location.file === file && /cannot be split/.test(e.message));
   });
 });
 
