@@ -136,7 +136,7 @@ async function main(): Promise<void> {
             rows.push({ model, variant, backend, note: skip });
             continue;
           }
-          const steps = flag("steps") ?? (model === "tiny" ? "10" : "3");
+          const steps = flag("steps") ?? (backend === "cpu" ? "2" : model === "tiny" ? "10" : "3");
           const r = spawnSync(process.execPath, ["--import", "tsx", "bench/finetune.ts", "--worker", "--model", model, "--variant", variant, "--backend", backend, "--steps", steps], {
             cwd: root, encoding: "utf8", env: { ...process.env, TSLM_PROGRESS: "off" }, timeout: 15 * 60 * 1000,
           });

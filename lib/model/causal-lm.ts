@@ -191,8 +191,21 @@ export class CausalLM {
       const H = cfg.numAttentionHeads, KV = cfg.numKeyValueHeads, hd = cfg.headDim;
       const rep = H / KV;
       const Tk = offset + T;
-      // Per-row tables and masks only for a padded batch: [B, 1, T, hd], [B, 1, rep*T, Tk].
-      const { cos, sin } = pad ? this.rope.rowTables(pad.map((p) => offset - p), T) : this.rope.tables(offset, T); // [T, hd]
+      // Rotary tables: shared [T, hd], or per row [B, 1, T, hd] for a padded batch. One decoding
+      // step of a padded batch rotates x [B, n, 1, hd] as [1, 1, B*n, hd] with a table row per
+      // (row, head), the [T, hd] form that a fused rotary kernel takes.
+      const starts = pad ? pad.map((p) => offset - p) : null;
+      let rotate: (x: tf.Tensor4D, n: number) => tf.Tensor4D;
+      if (starts && T === 1) {
+        const tabs = new Map([H, KV].map((n) => [n, this.rope.stepTables(starts, n)])); // [B*n, hd]
+        rotate = (x, n) => {
+          const t = tabs.get(n)!;
+          return tf.reshape(applyRotary(tf.reshape(x, [1, 1, B * n, hd]) as tf.Tensor4D, t.cos, t.sin), [B, n, 1, hd]) as tf.Tensor4D;
+        };
+      } else {
+        const { cos, sin } = starts ? this.rope.rowTables(starts, T) : this.rope.tables(offset, T);
+        rotate = (x) => applyRotary(x, cos, sin);
+      }
       const needMask = T > 1 || (cfg.slidingWindow !== null && Tk > cfg.slidingWindow) || (pad !== null && pad.some((p) => p > 0));
       const spec = { T, Tk, offset, repeat: rep, window: cfg.slidingWindow };
       const mask = !needMask ? null : pad ? paddedCausalMask({ ...spec, padding: pad }) : causalMask(spec); // [rep*T, Tk]
@@ -206,8 +219,8 @@ export class CausalLM {
       for (let l = 0; l < cfg.numHiddenLayers; l++) {
         const p = `model.layers.${l}`;
         const a = rmsNorm(h, this.params.get(`${p}.input_layernorm.weight`) as tf.Tensor1D, cfg.rmsNormEps);
-        let q = applyRotary(heads(this.linears.get(`${p}.self_attn.q_proj`)!.apply(a), H), cos, sin);
-        let k = applyRotary(heads(this.linears.get(`${p}.self_attn.k_proj`)!.apply(a), KV), cos, sin);
+        let q = rotate(heads(this.linears.get(`${p}.self_attn.q_proj`)!.apply(a), H), H);
+        let k = rotate(heads(this.linears.get(`${p}.self_attn.k_proj`)!.apply(a), KV), KV);
         let v = heads(this.linears.get(`${p}.self_attn.v_proj`)!.apply(a), KV);
         if (cache) ({ k, v } = cache.append(l, k, v)); // [B, KV, Tk, hd]
         // Grouped-query attention without copying K/V: the rep query heads of

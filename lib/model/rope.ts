@@ -97,6 +97,33 @@ export class RotaryTables {
    */
   rowTables(starts: readonly number[], T: number): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
     const dim = this.cfg.headDim;
+    const { cos, sin } = this.rowTablesHost(starts, T);
+    return { cos: tf.tensor4d(cos, [starts.length, 1, T, dim]), sin: tf.tensor4d(sin, [starts.length, 1, T, dim]) };
+  }
+
+  /**
+   * One decoding step's per-row tables repeated for each of `heads` heads,
+   * `[B * heads, headDim]`: rotating x `[B, heads, 1, hd]` viewed as
+   * `[1, 1, B * heads, hd]` with these is the `[T, hd]` form a fused rotary
+   * kernel takes.
+   */
+  stepTables(starts: readonly number[], heads: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+    const dim = this.cfg.headDim;
+    const B = starts.length;
+    const row = this.rowTablesHost(starts, 1); // [B, hd]
+    const cos = new Float32Array(B * heads * dim), sin = new Float32Array(B * heads * dim);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < heads; h++) {
+        cos.set(row.cos.subarray(b * dim, (b + 1) * dim), (b * heads + h) * dim);
+        sin.set(row.sin.subarray(b * dim, (b + 1) * dim), (b * heads + h) * dim);
+      }
+    }
+    return { cos: tf.tensor2d(cos, [B * heads, dim]), sin: tf.tensor2d(sin, [B * heads, dim]) };
+  }
+
+  /** Host cos/sin `[B, T, headDim]` for per-row start positions (see rowTables). */
+  private rowTablesHost(starts: readonly number[], T: number): { cos: Float32Array; sin: Float32Array } {
+    const dim = this.cfg.headDim;
     const B = starts.length;
     const cos = new Float32Array(B * T * dim), sin = new Float32Array(B * T * dim);
     const dynamic = this.cfg.ropeScaling?.type === "dynamic";
@@ -106,12 +133,7 @@ export class RotaryTables {
       if (dynamic && total > this.cfg.maxPositionEmbeddings) {
         // The row's own length decides the base, as it would alone.
         const first = Math.max(0, starts[b]);
-        const row = this.tables(first, total - first);
-        const skip = (first - starts[b]) * dim;
-        cos.set(row.cos.dataSync(), b * T * dim + skip);
-        sin.set(row.sin.dataSync(), b * T * dim + skip);
-        row.cos.dispose();
-        row.sin.dispose();
+        this.fill(this.dynamicFrequencies(total), first, total, cos, sin, starts[b] - b * T);
         for (let t = 0; t < first - starts[b]; t++) {
           cos.set(this.cos.subarray(0, dim), (b * T + t) * dim);
           sin.set(this.sin.subarray(0, dim), (b * T + t) * dim);
@@ -124,7 +146,15 @@ export class RotaryTables {
         sin.set(this.sin.subarray(p * dim, (p + 1) * dim), (b * T + t) * dim);
       }
     }
-    return { cos: tf.tensor4d(cos, [B, 1, T, dim]), sin: tf.tensor4d(sin, [B, 1, T, dim]) };
+    return { cos, sin };
+  }
+
+  /** Dynamic NTK: inverse frequencies for a sequence of `total` positions (past maxPositionEmbeddings). */
+  private dynamicFrequencies(total: number): Float64Array {
+    const dim = this.cfg.headDim;
+    const factor = this.cfg.ropeScaling!.factor;
+    const base = this.cfg.ropeTheta * ((factor * total) / this.cfg.maxPositionEmbeddings - (factor - 1)) ** (dim / (dim - 2));
+    return inverseFrequencies({ ...this.cfg, ropeScaling: null }, base);
   }
 
   /** cos and sin `[T, headDim]` for positions offset .. offset + T - 1 (new tensors). */
@@ -133,9 +163,7 @@ export class RotaryTables {
     const s = this.cfg.ropeScaling;
     const total = offset + T;
     if (s?.type === "dynamic" && total > this.cfg.maxPositionEmbeddings) {
-      const maxPos = this.cfg.maxPositionEmbeddings;
-      const base = this.cfg.ropeTheta * ((s.factor * total) / maxPos - (s.factor - 1)) ** (dim / (dim - 2));
-      const inv = inverseFrequencies({ ...this.cfg, ropeScaling: null }, base);
+      const inv = this.dynamicFrequencies(total);
       const cos = new Float32Array(T * dim), sin = new Float32Array(T * dim);
       this.fill(inv, offset, total, cos, sin, offset);
       return { cos: tf.tensor2d(cos, [T, dim]), sin: tf.tensor2d(sin, [T, dim]) };

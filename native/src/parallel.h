@@ -28,7 +28,8 @@ template <typename F>
 inline void parallel_for(int64_t n, int64_t cost_per_item, F&& fn) {
   if (n <= 0) return;
   const int64_t work = n * std::max<int64_t>(1, cost_per_item);
-  if (pool_threads() <= 1 || n < 2 || work < kMinParallelWork) {
+  // While the machine is busy, only jobs big enough (~5 ms) to amortize a stalled helper go parallel.
+  if (pool_threads() <= 1 || n < 2 || work < kMinParallelWork || (work < 16 * kMinParallelWork && pool_contended())) {
     fn(int64_t{0}, n);
     return;
   }

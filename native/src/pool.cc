@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -65,13 +66,32 @@ class Pool {
       wake = sleepers_ > 0;
     }
     if (wake) cv_.notify_all();
+    const auto t0 = std::chrono::steady_clock::now();
     work(0);
     {
       std::lock_guard<std::mutex> lock(mu_);
       open_ = false;  // late workers see a closed job and go back to waiting
     }
+    const auto t1 = std::chrono::steady_clock::now();
     while (inflight_.load(std::memory_order_acquire) > 0) TSLM_PAUSE();
+    const auto t2 = std::chrono::steady_clock::now();
+    // A helper preempted in the middle of a chunk makes the caller wait for it:
+    // count jobs where that wait was long, so small jobs stay inline while the
+    // machine is busy.
+    const double own = std::chrono::duration<double>(t1 - t0).count();
+    const double waited = std::chrono::duration<double>(t2 - t1).count();
+    if (waited > 1e-4 && waited > own) {
+      contention_.store(std::min(contention_.load() + 4, 64));
+    } else if (contention_.load() > 0) {
+      contention_.fetch_sub(1);
+    }
     if (error_) std::rethrow_exception(error_);
+  }
+
+  bool contended() {
+    // Every 16th call goes parallel anyway, to notice when the machine is free again.
+    if (contention_.load(std::memory_order_relaxed) < 8) return false;
+    return (probe_.fetch_add(1, std::memory_order_relaxed) & 15) != 0;
   }
 
  private:
@@ -119,6 +139,8 @@ class Pool {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<int64_t> next_{0};
   std::atomic<int> inflight_{0};
+  std::atomic<int> contention_{0};
+  std::atomic<uint32_t> probe_{0};
   const std::function<void(int64_t, int)>* fn_ = nullptr;
   int64_t total_ = 0;
   int active_limit_ = 0;
@@ -136,6 +158,7 @@ Pool& pool() {
 }  // namespace
 
 int pool_threads() { return pool().threads(); }
+bool pool_contended() { return pool().contended(); }
 void set_pool_threads(int n) { pool().set_threads(n); }
 
 void pool_run(int64_t chunks, const std::function<void(int64_t, int)>& fn) {

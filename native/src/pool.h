@@ -16,6 +16,12 @@ namespace tslm {
 /** Number of threads (the caller included) that may run chunks. */
 int pool_threads();
 
+/**
+ * True while recent jobs found a helper preempted mid-chunk (another process
+ * holds the other core): callers then keep small jobs on their own thread.
+ */
+bool pool_contended();
+
 /** Sets the thread count (>= 1); threads are created lazily. */
 void set_pool_threads(int n);
 
