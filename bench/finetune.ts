@@ -63,7 +63,7 @@ async function worker(): Promise<void> {
   const { Random } = await import("../lib/util/random.js");
   await useBackend(backend as never);
   const model = modelName === "tiny" ? await loadEmbeddedModel() : createModel(llamaConfig(CONFIGS[modelName]), { seed: 1 });
-  const cfg = resolveConfig(TrainConfigSchema, { quantization: variant === "qlora" ? "nf4" : "none", lora: { r: 8, alpha: 16, dropout: 0.05 }, seed: 1 });
+  const cfg = resolveConfig(TrainConfigSchema, { quantization: variant === "qlora" ? "nf4" : "none", lora: { r: 8, alpha: 16, dropout: Number(process.env.BENCH_DROPOUT ?? 0.05) }, seed: 1 });
   const prep = prepareModel(model, cfg);
   const opt = new Optimizer(prep.params, { name: "adamw", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9, nesterov: true });
   const rng = new Random(7);

@@ -98,9 +98,11 @@ export class BatchDecoder {
     let logits: tf.Tensor2D | null = null; // [active.length, V]
     try {
       for (;;) {
-        const free = this.batchSize - active.length;
-        if (free > 0 && (active.length === 0 || free >= this.admitWhenFree)) {
-          const admitted = this.admit(next(free), done);
+        // Admit waiting jobs while rows are free (jobs that need no token end at once and free theirs).
+        for (let free = this.batchSize - active.length; free > 0 && (active.length === 0 || free >= this.admitWhenFree); free = this.batchSize - active.length) {
+          const offered = next(free);
+          if (offered.length === 0) break;
+          const admitted = this.admit(offered, done);
           if (admitted) {
             const { jobs, cache: c, logits: l } = admitted;
             active = [...active, ...jobs];

@@ -133,8 +133,10 @@ export class LoraLinear implements Linear {
         const w = this.adapters.get(name)!;
         const p = w.settings.dropout;
         const xin = this.context.training && p > 0 ? tf.mul(x, this.dropoutMask(x, name, p)) : x;
-        const low = linearForward(xin, w.A); // [..., r]
-        y = tf.add(y, tf.mul(linearForward(low, w.B), w.scaling)); // [..., out]
+        // Scale the rank-r activation rather than the [..., out] one: the multiply keeps its
+        // inputs for the backward pass, and [..., r] is out/r times smaller.
+        const low = tf.mul(linearForward(xin, w.A), w.scaling); // [..., r]
+        y = tf.add(y, linearForward(low, w.B)); // [..., out]
       }
       return y;
     });

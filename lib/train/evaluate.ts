@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { CausalLM } from "../model/causal-lm.js";
-import { generate } from "../model/generate.js";
+import { generateBatch } from "../model/generate-batch.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { collate, targetCount } from "../data/batch.js";
 import type { Sample } from "../data/encode.js";
@@ -49,6 +49,9 @@ export interface EvalResult {
   seconds: number;
 }
 
+/** Answers generated together (rows of one KV cache); each equals its generation alone. */
+const GENERATE_BATCH = 16;
+
 /** Per-sample summed NLL and target counts (no gradients). */
 export function sampleLosses(model: CausalLM, samples: readonly Sample[], batchSize = 8, padId = 0): { sums: number[]; counts: number[] } {
   const sums: number[] = [];
@@ -87,11 +90,16 @@ export async function evaluate(model: CausalLM, tokenizer: Tokenizer | null, sam
   let bleu: number | null = null;
   const withRef = use.filter((s) => s.reference !== "" && s.promptIds.length > 0);
   if ((options.generate ?? true) && withRef.length > 0) {
+    let done = 0;
+    const answers = await generateBatch(model, tokenizer, withRef.map((s) => ({ ids: s.promptIds })), {
+      maxNewTokens: options.maxNewTokens ?? 256,
+      temperature: 0,
+      batchSize: GENERATE_BATCH,
+      onResult: () => options.onSample?.(++done, withRef.length),
+    });
     for (const [k, s] of withRef.entries()) {
-      const r = await generate(model, tokenizer, { ids: s.promptIds }, { maxNewTokens: options.maxNewTokens ?? 256, temperature: 0 });
-      const prediction = normalizeAnswer(r.text);
+      const prediction = normalizeAnswer(answers[k].text);
       predictions.push({ reference: s.reference, prediction, exact: exactMatch(prediction, s.reference) });
-      options.onSample?.(k + 1, withRef.length);
     }
     em = predictions.reduce((a, p) => a + p.exact, 0) / predictions.length;
     bleu = meanBleu(predictions.map((p) => p.prediction), predictions.map((p) => p.reference));

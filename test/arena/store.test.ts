@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../../lib/arena/store/atomic.js";
 import { canonicalJson, contentHash } from "../../lib/arena/store/hash.js";
 import { ContentCache } from "../../lib/arena/store/cache.js";
 import { loadRun } from "../../lib/arena/store/load.js";
+import { RunStore } from "../../lib/arena/store/run-store.js";
 import { FormatError } from "../../lib/util/errors.js";
 import { tempDir, removeTempDirs } from "./support/tmp.js";
 
@@ -61,6 +62,36 @@ describe("arena/store", () => {
       assert.throws(() => readJournal(file), (e: unknown) => e instanceof FormatError && e.location.line === 2 && e.location.file === file);
       writeFileSync(file, '{"type":"a"}\n[1,2]\n');
       assert.throws(() => readJournal(file), /string 'type'/);
+    });
+
+    it("queues records without a promise each; one sync covers them all, in order, and a write failure sticks", async () => {
+      const file = join(tempDir(), "j.jsonl");
+      const w = await JournalWriter.open(file, "always");
+      for (let i = 0; i < 5; i++) w.write([{ type: "x", i }]);
+      await w.sync();
+      assert.equal(w.syncs, 5, "always: one fdatasync per block, the sync waits for the last");
+      assert.deepEqual(readJournal(file).entries.map((e) => e.i), [0, 1, 2, 3, 4]);
+      await w.sync(); // nothing pending: resolves at once
+      await w.close();
+
+      // A store's records: indexed at once, journaled as {"type", ...record}, durable at the next sync.
+      const dir = tempDir();
+      const meta = { id: "r", format: "tslm-arena-run" as const, format_version: 1, created: "t", seed: 0, suite: "s", suiteHash: "h", configHash: "c", versions: {} };
+      const store = await RunStore.create(dir, { meta, config: {}, suite: { name: "s", version: "1", description: "", categories: [], hash: "h", prompts: [] }, contestants: [] }, "batch");
+      store.record("answer", { id: "a1", prompt_id: "p", model: "m", text: "hi", tokens: undefined });
+      assert.equal(store.index.answers.get("a1")?.text, "hi");
+      await store.sync();
+      const lines = readFileSync(join(dir, "journal.jsonl"), "utf8").trim().split("\n");
+      assert.equal(lines.at(-1), '{"type":"answer","id":"a1","prompt_id":"p","model":"m","text":"hi"}');
+      await store.close();
+
+      // A failed write (a full disk: /dev/full) rejects the next sync and every later one.
+      const bad = await JournalWriter.open("/dev/full");
+      bad.write([{ type: "x" }]);
+      await assert.rejects(bad.sync(), /cannot write journal \/dev\/full: .*ENOSPC/);
+      bad.write([{ type: "y" }]);
+      await assert.rejects(bad.append({ type: "z" }), /ENOSPC/);
+      await bad.close();
     });
 
     it("refuses appends after close", async () => {

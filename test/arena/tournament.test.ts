@@ -149,6 +149,31 @@ describe("arena/tournament schedules", () => {
   });
 
   describe("endpoint queues", () => {
+    it("limit concurrency without a rate limit: arrival order, and a failed task frees its slot", async () => {
+      const q = new EndpointQueues();
+      const run = q.scheduler({ key: "http://h/v1", concurrency: 2 });
+      let inFlight = 0;
+      let most = 0;
+      const started: number[] = [];
+      const task = (i: number) => async () => {
+        started.push(i);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight--;
+        if (i === 1) throw new Error("task 1 failed");
+        return i;
+      };
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => run(task(i))));
+      assert.equal(most, 2);
+      assert.deepEqual(started, [0, 1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message)), [0, "task 1 failed", 2, 3, 4, 5, 6, 7]);
+      assert.equal(await run(async () => "after"), "after");
+      // A long queue (compacted as it is consumed) keeps its order.
+      const order: number[] = [];
+      await Promise.all(Array.from({ length: 3000 }, (_, i) => run(async () => void order.push(i))));
+      assert.deepEqual(order, Array.from({ length: 3000 }, (_, i) => i));
+    });
+
     it("share one queue per endpoint with the strictest limits, and space requests by the rate limit", async () => {
       const q = new EndpointQueues();
       const a = q.scheduler({ key: "http://h/v1", concurrency: 4, requestsPerMinute: 1200 });

@@ -2,8 +2,10 @@
  * A local tslm model (a Hugging Face model folder + an optional PEFT LoRA
  * adapter) as a contestant. lib/model and lib/tensor are imported lazily, on
  * the first answer, so runs with only remote contestants never load
- * TensorFlow.js; the arena never imports lib/train. One model answers one
- * prompt at a time (the factory puts it behind a queue of concurrency 1).
+ * TensorFlow.js; the arena never imports lib/train. Prompts in flight are
+ * decoded together in batches (lib/model's generation queue), each answer
+ * being what the model gives for that prompt alone; one batch runs at a time
+ * per model folder (the factory's queue of concurrency 1).
  */
 import { readdirSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -31,6 +33,9 @@ type ModelApi = typeof import("../../model/index.js");
 type LoadedModel = Awaited<ReturnType<ModelApi["loadModel"]>>;
 type ModelGenerateOptions = NonNullable<Parameters<ModelApi["generate"]>[3]>;
 type ModelGenerateResult = Awaited<ReturnType<ModelApi["generate"]>>;
+
+/** Prompts decoded together: enough to share per-step overhead, few enough to keep the KV cache small. */
+export const LOCAL_BATCH_SIZE = 16;
 
 /** Generation parameters (OpenAI names; `extra.top_k`, `extra.repetition_penalty` too) as lib/model's generate options. */
 export function modelGenerateOptions(p: GenerationParams, signal?: AbortSignal): ModelGenerateOptions {
@@ -63,7 +68,7 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
     adapter: cfg.adapter ? folderFingerprint(cfg.adapter, `${at}adapter`) : undefined,
     system: cfg.system,
   };
-  let loaded: Promise<{ api: ModelApi; model: LoadedModel }> | undefined;
+  let loaded: Promise<{ model: LoadedModel; queue: ReturnType<ModelApi["createGenerationQueue"]> }> | undefined;
   const load = () =>
     (loaded ??= (async () => {
       const tensor = await import("../../tensor/index.js");
@@ -76,7 +81,8 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
       }
       // The adapter wraps the model's projections in place; generation goes through the model.
       if (cfg.adapter) api.loadAdapter(cfg.adapter, model);
-      return { api, model };
+      // Each decoding session (a batch that lasts while prompts keep coming) takes the model's queue slot.
+      return { model, queue: api.createGenerationQueue(model, model.tokenizer, { batchSize: LOCAL_BATCH_SIZE, schedule }) };
     })());
   return {
     name: cfg.name,
@@ -85,12 +91,10 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
     cacheable: true,
     params: cfg.params,
     async generate(req: ContestantRequest): Promise<ContestantAnswer> {
-      return schedule(async () => {
-        const { api, model } = await load();
-        const messages = withSystem(req.messages, cfg.system);
-        const chat = messages.map((m) => ({ role: m.role, content: m.content }));
-        return modelAnswer(await api.generate(model, model.tokenizer!, chat, modelGenerateOptions(req.params, req.signal)), req.signal);
-      });
+      const { queue } = await load();
+      const messages = withSystem(req.messages, cfg.system);
+      const chat = messages.map((m) => ({ role: m.role, content: m.content }));
+      return modelAnswer(await queue.generate(chat, modelGenerateOptions(req.params, req.signal)), req.signal);
     },
     async close() {
       if (loaded) (await loaded.catch(() => undefined))?.model.dispose();

@@ -8,13 +8,13 @@ import { join } from "node:path";
 import type { AnswerRecord, BattleErrorRecord, BattleRecord, ContestantInfo, JudgmentRecord, RunMeta, SuiteInfo } from "../types.js";
 import type { ArenaConfig } from "../tournament/config.js";
 import type { JudgeConfig } from "../judges/config.js";
-
-/** A run's recorded config: as written, every default filled in, the judge merged with the suite's defaults. */
-export type RecordedConfig = Omit<ArenaConfig, "judge"> & { judge: JudgeConfig };
 import { readJournal } from "./journal.js";
 import { RUN_FILES } from "./layout.js";
 import { RecordIndex, battleGroupKey } from "./records.js";
 import { readJsonFile, readRunMeta } from "./run-store.js";
+
+/** A run's recorded config: as written, every default filled in, the judge merged with the suite's defaults. */
+export type RecordedConfig = Omit<ArenaConfig, "judge"> & { judge: JudgeConfig };
 
 export interface LoadedRun {
   dir: string;

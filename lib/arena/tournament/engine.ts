@@ -7,11 +7,11 @@
  *
  * Durability without waiting at every step: the journal has one writer that
  * writes records in append order and syncs the whole file, so once a record
- * is durable every record appended before it is too. Answers and judgments
- * are therefore appended without waiting, and a battle counts as played only
- * when its own (later) records are durable, which covers the answers and
- * judgments it rests on. A journal failure is sticky: every later append
- * fails, so the run stops instead of acknowledging anything.
+ * is durable every record appended before it is too. Every record is
+ * therefore queued without waiting (no promise per record), and a battle
+ * counts as played once a `sync` after its own records resolves, which
+ * covers the answers and judgments it rests on. A journal failure is sticky:
+ * every later sync fails, so the run stops instead of acknowledging anything.
  */
 import { Random } from "../../util/random.js";
 import type { AnswerRecord, BattleErrorRecord, BattleRecord, JudgmentRecord, SuitePrompt } from "../types.js";

@@ -55,6 +55,10 @@ export class ConcurrencyLimit implements Queue {
     if (this.head === this.waiting.length) {
       this.waiting = [];
       this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+      // A queue that never empties would keep every start it ever held: drop the consumed half.
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
     }
     next();
   }

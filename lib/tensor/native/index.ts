@@ -65,13 +65,37 @@ function kernelList(configs: tf.KernelConfig[]): string[] {
   return configs.map((c) => c.kernelName);
 }
 
-/** Probes the addon without registering anything. */
+/**
+ * Every kernel config the backend registers, over the originals they fall back
+ * to (`original` returns undefined for kernels the wasm backend lacks).
+ */
+function buildConfigs(original: (name: string) => tf.KernelFunc | undefined): { configs: tf.KernelConfig[]; gradients: tf.GradConfig[] } {
+  const configs: tf.KernelConfig[] = [];
+  const mm = original("BatchMatMul");
+  if (mm) configs.push(makeBatchMatMul(mm));
+  const fmm = original("_FusedMatMul");
+  if (fmm) configs.push(makeFusedMatMul(fmm));
+  configs.push(makeUnsortedSegmentSum(original("UnsortedSegmentSum")));
+  const gather = original("GatherV2");
+  if (gather) configs.push(makeGather(gather));
+  const scatter = original("ScatterNd");
+  if (scatter) configs.push(makeScatterNd(scatter));
+  configs.push(...elementwiseKernels(original), ...layoutKernels(original));
+  const fused = fusedKernelConfigs();
+  configs.push(...fused.kernels, ...fusedOpKernels());
+  return { configs, gradients: fused.gradients };
+}
+
+/** Probes the addon without registering anything; `kernels` lists what enabling would register. */
 export async function nativeStatus(): Promise<NativeStatus> {
   if (enabled) return { ...enabled };
   const r = loadAddon();
   if (!r.ok) return { ok: false, reason: r.reason };
   const info = r.addon.info();
-  return { ok: true, library: info.library, threads: info.threads, bf16: false, kernels: [] };
+  const placeholder: tf.KernelFunc = () => {
+    throw new Error("not registered");
+  };
+  return { ok: true, library: info.library, threads: info.threads, bf16: false, kernels: kernelList(buildConfigs(() => placeholder).configs) };
 }
 
 /** Loads the addon and registers its kernels on the (already active) wasm backend. */
@@ -87,26 +111,19 @@ export async function enableNative(options: NativeOptions = {}): Promise<NativeS
     if (previous && previous !== BACKEND) await tf.setBackend(previous);
   }
   const threads = options.threads ?? (process.env.TSLM_THREADS ? Number(process.env.TSLM_THREADS) : undefined);
-  if (threads !== undefined) r.addon.setThreads(threads);
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 1) {
+      // A caller's mistake, not an unavailable backend: no "using plain wasm" warning, nothing changed.
+      return { ok: false, reason: `thread count must be a positive integer, got ${options.threads !== undefined ? threads : `TSLM_THREADS=${process.env.TSLM_THREADS}`}` };
+    }
+    r.addon.setThreads(threads);
+  }
   const info = r.addon.info();
   const bf16 = options.bf16 ?? process.env.TSLM_BF16 === "1";
   setState({ addon: r.addon, bf16 });
   if (!enabled) {
     const original = (name: string) => originals.get(name)?.kernelFunc ?? tf.getKernel(name, BACKEND)?.kernelFunc;
-    const configs: tf.KernelConfig[] = [];
-    const mm = original("BatchMatMul");
-    if (mm) configs.push(makeBatchMatMul(mm));
-    const fmm = original("_FusedMatMul");
-    if (fmm) configs.push(makeFusedMatMul(fmm));
-    configs.push(makeUnsortedSegmentSum(original("UnsortedSegmentSum")));
-    const gather = original("GatherV2");
-    if (gather) configs.push(makeGather(gather));
-    const scatter = original("ScatterNd");
-    if (scatter) configs.push(makeScatterNd(scatter));
-    configs.push(...elementwiseKernels(original));
-    configs.push(...layoutKernels(original));
-    const fused = fusedKernelConfigs();
-    configs.push(...fused.kernels, ...fusedOpKernels());
+    const { configs, gradients } = buildConfigs(original);
     for (const c of configs) {
       const prev = tf.getKernel(c.kernelName, BACKEND);
       if (prev) {
@@ -115,7 +132,7 @@ export async function enableNative(options: NativeOptions = {}): Promise<NativeS
       }
       tf.registerKernel(c);
     }
-    for (const g of fused.gradients) {
+    for (const g of gradients) {
       if (!tf.getGradient(g.kernelName)) tf.registerGradient(g);
     }
     enabled = { ok: true, library: info.library, threads: info.threads, bf16, kernels: kernelList(configs) };

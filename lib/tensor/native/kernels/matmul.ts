@@ -85,6 +85,19 @@ export function makeBatchMatMul(original: KernelFunc): KernelConfig {
   return { kernelName: BatchMatMul, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
+/**
+ * Whether `small` (leading 1s ignored) broadcasts into `shape` without
+ * changing it. The op hands this kernel 3-D operands, so a bias shaped for
+ * the caller's original 4-D output may not fit; the original kernel decides.
+ */
+function broadcastsInto(small: number[], shape: number[]): boolean {
+  let i = 0;
+  while (small.length - i > shape.length && small[i] === 1) i++;
+  const s = small.slice(i);
+  if (s.length > shape.length) return false;
+  return s.every((d, j) => d === 1 || d === shape[shape.length - s.length + j]);
+}
+
 export function makeFusedMatMul(original: KernelFunc): KernelConfig {
   const kernelFunc = (args: MatMulArgs) => {
     const { a, b, bias, preluActivationWeights } = args.inputs;
@@ -93,7 +106,8 @@ export function makeFusedMatMul(original: KernelFunc): KernelConfig {
     if (!dtypesOk) return original(args as never);
     const backend = args.backend;
     const shape = outShapeOf(a, b, transposeA, transposeB, "fused matMul");
-    if (bias) backend_util.assertAndGetBroadcastShape(shape, bias.shape);
+    if (bias && !broadcastsInto(bias.shape, shape)) return original(args as never);
+    if (preluActivationWeights && !broadcastsInto(preluActivationWeights.shape, shape)) return original(args as never);
     const out = backend.makeOutput(shape, "float32");
     matmulInto(backend, a, b, out, transposeA, transposeB);
     if (sizeOf(shape) === 0) return out;

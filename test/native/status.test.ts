@@ -1,0 +1,36 @@
+/** The native backend's entry points: status, options, and what enabling registers. */
+import * as tf from "@tensorflow/tfjs-core";
+import { fusedKernels } from "../../lib/tensor/fused.js";
+import { disableNative, enableNative, nativeEnabled, nativeStatus } from "../../lib/tensor/native/index.js";
+import { useNativeSuite } from "./support.js";
+
+describe("native backend status", () => {
+  useNativeSuite();
+
+  it("reports the library, threads and the kernels it registers", async () => {
+    const s = await nativeStatus();
+    if (!s.ok || !/^onednn \d+\.\d+/.test(s.library ?? "") || !(s.threads! >= 1)) throw new Error(`unexpected status ${JSON.stringify(s)}`);
+    for (const k of ["BatchMatMul", "_FusedMatMul", "UnsortedSegmentSum", "Softmax", "TslmAttention"]) {
+      if (!s.kernels!.includes(k)) throw new Error(`${k} missing from ${s.kernels!.join(", ")}`);
+      if (!tf.getKernel(k, "wasm")) throw new Error(`${k} is not registered`);
+    }
+  });
+
+  it("restores the original kernels and clears the fused registry when disabled, then re-enables", async () => {
+    const native = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    disableNative();
+    try {
+      if (nativeEnabled() || fusedKernels().adamw || tf.getKernel("UnsortedSegmentSum", "wasm")) throw new Error("native kernels still registered");
+      if (tf.getKernel("BatchMatMul", "wasm")!.kernelFunc === native) throw new Error("BatchMatMul was not restored");
+    } finally {
+      await enableNative();
+    }
+    if (!nativeEnabled() || !fusedKernels().attention) throw new Error("re-enabling did not register the kernels");
+  });
+
+  it("refuses a bad thread count with a reason naming it", async () => {
+    const s = await enableNative({ threads: 0 });
+    if (s.ok || !/thread count must be a positive integer, got 0/.test(s.reason ?? "")) throw new Error(`unexpected ${JSON.stringify(s)}`);
+    if (!nativeEnabled()) throw new Error("a refused option disabled the backend");
+  });
+});
