@@ -47,14 +47,14 @@ export interface BatchDecoderOptions {
   admitWhenFree?: number;
   /** Stops every row (finish reason "aborted"). */
   signal?: AbortSignal;
+  /**
+   * Greedy batches with at least this many logits (rows x vocabulary) take
+   * the argmax on the device and download only the ids (default 65,536: a
+   * 150k vocabulary is 600 KB of logits per row and step); smaller ones
+   * download the logits, which costs less than one more operation.
+   */
+  deviceArgmaxFrom?: number;
 }
-
-/**
- * Below this many logits (rows x vocabulary) the host picks greedy tokens
- * from the downloaded logits; above it the argmax runs on the device and only
- * the ids come back (a 150k vocabulary is 600 KB of logits per row and step).
- */
-const DEVICE_ARGMAX_MIN = 1 << 16;
 
 /** What a decoder has computed so far (every `run`). */
 export interface BatchStats {
@@ -70,6 +70,9 @@ export interface BatchStats {
 }
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** Other work (timers, I/O, abort signals) gets the event loop at least this often while decoding. */
+const YIELD_EVERY_MS = 10;
 
 export class BatchDecoder {
   readonly batchSize: number;
@@ -95,7 +98,8 @@ export class BatchDecoder {
   async run(next: (free: number) => BatchJob[], done: (job: BatchJob) => void): Promise<void> {
     let active: BatchJob[] = [];
     let cache: KVCache | null = null;
-    let logits: tf.Tensor2D | null = null; // [active.length, V]
+    let logits: tf.Tensor3D | null = null; // [active.length, 1, V]
+    let yielded = performance.now();
     try {
       for (;;) {
         // Admit waiting jobs while rows are free (jobs that need no token end at once and free theirs).
@@ -144,7 +148,10 @@ export class BatchDecoder {
         logits = this.lastLogits(step, cache);
         this.stats.steps++;
         this.stats.rowSteps += step.length;
-        await yieldToEventLoop();
+        if (performance.now() - yielded >= YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          yielded = performance.now();
+        }
       }
     } finally {
       logits?.dispose();
@@ -153,7 +160,7 @@ export class BatchDecoder {
   }
 
   /** Prefills new jobs together (left-padded); jobs that already ended (no tokens to make) are reported at once. */
-  private admit(jobs: BatchJob[], done: (job: BatchJob) => void): { jobs: BatchJob[]; cache: KVCache; logits: tf.Tensor2D } | null {
+  private admit(jobs: BatchJob[], done: (job: BatchJob) => void): { jobs: BatchJob[]; cache: KVCache; logits: tf.Tensor3D } | null {
     const live: BatchJob[] = [];
     for (const job of jobs) {
       if (this.aborted(job)) job.sequence.finish("aborted");
@@ -185,10 +192,9 @@ export class BatchDecoder {
     }
   }
 
-  /** Logits `[B, V]` of each row's last position. */
-  private lastLogits(ids: number[][], cache: KVCache, padding?: number[]): tf.Tensor2D {
-    const V = this.model.config.vocabSize;
-    return tf.tidy(() => tf.reshape(this.model.forward(ids, { cache, lastOnly: true, padding }), [ids.length, V]) as tf.Tensor2D);
+  /** Logits `[B, 1, V]` of each row's last position. */
+  private lastLogits(ids: number[][], cache: KVCache, padding?: number[]): tf.Tensor3D {
+    return this.model.forward(ids, { cache, lastOnly: true, padding });
   }
 
   private aborted(job: BatchJob): boolean {
@@ -196,12 +202,12 @@ export class BatchDecoder {
   }
 
   /** The next id of every row (-1 for rows that were stopped, which are not sampled). */
-  private pick(active: BatchJob[], logits: tf.Tensor2D): number[] {
-    const V = logits.shape[1];
+  private pick(active: BatchJob[], logits: tf.Tensor3D): number[] {
+    const V = logits.shape[2];
     const stopped = active.map((j) => this.aborted(j));
     const greedy = (j: BatchJob) => !((j.sampling.temperature ?? 0) > 0) && (j.sampling.repetitionPenalty ?? 1) === 1;
-    if (active.length * V >= DEVICE_ARGMAX_MIN && active.every(greedy)) {
-      const best = tf.argMax(logits, 1); // [B]
+    if (active.length * V >= (this.options.deviceArgmaxFrom ?? 1 << 16) && active.every(greedy)) {
+      const best = tf.argMax(logits, 2); // [B, 1]
       try {
         return Array.from(best.dataSync(), (id, b) => (stopped[b] ? -1 : id));
       } finally {

@@ -39,39 +39,99 @@ export function argmax(values: Float32Array): number {
 }
 
 /**
+ * The k-th largest of `values` (1-based; Hoare's quickselect, O(n) on
+ * average). Reorders `values`.
+ */
+function kthLargest(values: Float32Array, k: number): number {
+  let lo = 0, hi = values.length - 1;
+  const want = k - 1; // index in descending order
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (values[i] > pivot) i++;
+      while (values[j] < pivot) j--;
+      if (i <= j) {
+        const x = values[i];
+        values[i] = values[j];
+        values[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return values[want];
+  }
+  return values[want];
+}
+
+/**
+ * The `m` most likely of `pool` (every id when null) and any tied with the
+ * m-th, most likely first, ties by id: always a prefix of `pool` sorted that
+ * way, found without sorting all of it.
+ */
+function topOf(logits: Float32Array, pool: readonly number[] | null, m: number): number[] {
+  const order = (a: number, b: number) => logits[b] - logits[a] || a - b;
+  const n = pool ? pool.length : logits.length;
+  const out: number[] = [];
+  if (m >= n) {
+    for (let j = 0; j < n; j++) out.push(pool ? pool[j] : j);
+    return out.sort(order);
+  }
+  let values: Float32Array;
+  if (pool) {
+    values = new Float32Array(n);
+    for (let j = 0; j < n; j++) values[j] = logits[pool[j]];
+  } else values = logits.slice();
+  const threshold = kthLargest(values, m);
+  for (let j = 0; j < n; j++) {
+    const i = pool ? pool[j] : j;
+    if (logits[i] >= threshold) out.push(i);
+  }
+  return out.sort(order);
+}
+
+/**
  * The candidate tokens and their probabilities after temperature, top-k and
- * top-p, most likely first (probabilities sum to 1).
+ * top-p, most likely first (probabilities sum to 1). Only the candidates
+ * that can be kept are sorted, so a large vocabulary costs O(V) per token.
  */
 export function candidateDistribution(logits: Float32Array, options: SamplingOptions): { ids: number[]; probs: number[] } {
   const t = options.temperature ?? 0;
   const V = logits.length;
-  let ids = Array.from({ length: V }, (_, i) => i);
-  ids.sort((a, b) => logits[b] - logits[a] || a - b);
   const topK = options.topK ?? 0;
-  if (topK > 0 && topK < V) {
-    const kth = logits[ids[topK - 1]];
-    let end = topK;
-    while (end < V && logits[ids[end]] === kth) end++; // keep ties with the k-th value
-    ids = ids.slice(0, end);
-  }
-  const max = logits[ids[0]];
-  let probs = ids.map((i) => Math.exp((logits[i] - max) / t));
-  let sum = probs.reduce((a, b) => a + b, 0);
-  probs = probs.map((p) => p / sum);
+  // Top-k keeps ties with the k-th value; without it every id is a candidate (pool null).
+  const pool = topK > 0 && topK < V ? topOf(logits, null, topK) : null;
+  const n = pool ? pool.length : V;
+  const at = (j: number) => (pool ? pool[j] : j);
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, logits[at(j)]);
+  const weight = (i: number) => Math.exp((logits[i] - max) / t);
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += weight(at(j));
   const topP = options.topP ?? 1;
+  let ids: number[] = [];
   if (topP < 1) {
-    let cum = 0;
-    let keep = 0;
-    while (keep < probs.length) {
-      cum += probs[keep++];
-      if (cum >= topP) break;
+    // The nucleus: the most likely tokens until their probability reaches p. Look at the
+    // best 64, 256, ... until it is found inside them (a prefix of the full order).
+    for (let m = Math.min(64, n); ; m = Math.min(4 * m, n)) {
+      const best = pool && m >= n ? pool : topOf(logits, pool, m);
+      let cum = 0;
+      let keep = 0;
+      while (keep < best.length) {
+        cum += weight(best[keep++]) / sum;
+        if (cum >= topP) break;
+      }
+      if (cum >= topP || best.length === n) {
+        ids = best.slice(0, Math.max(1, keep));
+        break;
+      }
     }
-    ids = ids.slice(0, Math.max(1, keep));
-    probs = probs.slice(0, ids.length);
-    sum = probs.reduce((a, b) => a + b, 0);
-    probs = probs.map((p) => p / sum);
-  }
-  return { ids, probs };
+    sum = 0;
+    for (const i of ids) sum += weight(i);
+  } else ids = pool ?? topOf(logits, null, V);
+  return { ids, probs: ids.map((i) => weight(i) / sum) };
 }
 
 /**

@@ -49,10 +49,13 @@ export class Sequence {
   readonly context: number[];
   /** Generated ids, without an EOS that ended the sequence. */
   readonly generated: number[] = [];
-  text = "";
   /** Why it ended, or null while it goes on. */
   finishReason: FinishReason | null = null;
   private emitted = 0;
+  private decoded = "";
+  /** Text is decoded at every token only when stop strings or streaming need it; else once, when read. */
+  private readonly eager: boolean;
+  private stale = false;
 
   constructor(
     readonly promptIds: readonly number[],
@@ -60,6 +63,16 @@ export class Sequence {
   ) {
     this.context = [...promptIds];
     if (rules.maxNewTokens === 0) this.finishReason = "length";
+    this.eager = rules.stops.length > 0 || rules.onText !== undefined;
+  }
+
+  /** The generated text (cut before a stop string that ended it). */
+  get text(): string {
+    if (this.stale) {
+      this.decoded = this.rules.tokenizer!.decode(this.generated, { skipSpecialTokens: false });
+      this.stale = false;
+    }
+    return this.decoded;
   }
 
   get done(): boolean {
@@ -82,7 +95,8 @@ export class Sequence {
     this.generated.push(id);
     this.context.push(id);
     r.onToken?.(id);
-    if (r.tokenizer) {
+    if (r.tokenizer && !this.eager) this.stale = true;
+    else if (r.tokenizer) {
       let text = r.tokenizer.decode(this.generated, { skipSpecialTokens: false });
       let stopAt = -1;
       for (const s of r.stops) {
@@ -90,11 +104,11 @@ export class Sequence {
         if (at >= 0 && (stopAt < 0 || at < stopAt)) stopAt = at;
       }
       if (stopAt >= 0) {
-        this.text = text.slice(0, stopAt);
+        this.decoded = text.slice(0, stopAt);
         this.finishReason = "stop";
         return true;
       }
-      this.text = text;
+      this.decoded = text;
       // Hold back an incomplete UTF-8 sequence and anything that may start a stop string.
       let safe = text.length - partialStopSuffix(text, r.stops);
       while (safe > this.emitted && text.charCodeAt(safe - 1) === 0xfffd) safe--;
@@ -109,7 +123,8 @@ export class Sequence {
 
   /** Streams what was held back (call once, after the sequence ended). */
   flush(): void {
-    if (this.rules.onText && this.text.length > this.emitted) this.rules.onText(this.text.slice(this.emitted));
-    this.emitted = this.text.length;
+    const text = this.text;
+    if (this.rules.onText && text.length > this.emitted) this.rules.onText(text.slice(this.emitted));
+    this.emitted = text.length;
   }
 }

@@ -128,6 +128,14 @@ describe("model/generate-batch", function () {
     assert.deepEqual(order, PROMPTS.map((_, i) => i).sort((a, b) => samples[a] - samples[b] || a - b), "rows are reported as they end");
   });
 
+  it("takes greedy tokens on the device for large vocabularies, with the same result", async () => {
+    const rows: GenerateOptions[] = PROMPTS.map((_, i) => ({ maxNewTokens: 5 + i }));
+    const jobs = PROMPTS.map((p, i) => prepareJob(model, tok, p, rows[i]));
+    const waiting = [...jobs];
+    await new BatchDecoder(model, { batchSize: 8, deviceArgmaxFrom: 0 }).run((free) => waiting.splice(0, free), () => undefined);
+    sameOutputs(jobs.map(jobResult), await oneByOne(model, tok, PROMPTS, rows));
+  });
+
   it("prompts join a running batch as rows end (continuous batching) and still equal generate alone", async () => {
     const prompts = Array.from({ length: 11 }, (_, i) => PROMPTS[i % PROMPTS.length] + " " + "x".repeat(i));
     const rows = prompts.map((_, i) => ({ maxNewTokens: 3 + ((i * 7) % 13) }));

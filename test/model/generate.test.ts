@@ -114,6 +114,36 @@ describe("model/generate", function () {
       assert.deepEqual(p1.ids, [0]);
     });
 
+    it("finds the top-k and nucleus candidates of a large vocabulary as a full sort does", () => {
+      // The definition: sort every id by logit (ties by id), keep k (and ties), then the nucleus.
+      const reference = (logits: Float32Array, o: { temperature: number; topK?: number; topP?: number }) => {
+        let ids = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
+        if (o.topK && o.topK < logits.length) ids = ids.filter((i) => logits[i] >= logits[ids[o.topK! - 1]]);
+        let probs = ids.map((i) => Math.exp((logits[i] - logits[ids[0]]) / o.temperature));
+        let sum = probs.reduce((a, b) => a + b, 0);
+        probs = probs.map((p) => p / sum);
+        if ((o.topP ?? 1) < 1) {
+          let cum = 0, keep = 0;
+          while (keep < probs.length && (cum += probs[keep++]) < o.topP!);
+          ids = ids.slice(0, keep);
+          sum = probs.slice(0, keep).reduce((a, b) => a + b, 0);
+          probs = probs.slice(0, keep).map((p) => p / sum);
+        }
+        return { ids, probs };
+      };
+      const rng = new Random(5);
+      for (const [V, scale] of [[50_000, 3], [50_000, 0.2], [3000, 8], [40, 1]] as const) {
+        // Rounded logits make ties, which must be kept and ordered by id.
+        const logits = Float32Array.from({ length: V }, () => Math.round(rng.normal() * scale * 8) / 8);
+        for (const o of [{ temperature: 0.8, topP: 0.9 }, { temperature: 1.3, topK: 50 }, { temperature: 0.7, topK: 500, topP: 0.6 }, { temperature: 1, topP: 0.999 }, { temperature: 1, topK: V + 5 }]) {
+          const got = candidateDistribution(logits, o);
+          const want = reference(logits, o);
+          assert.deepEqual(got.ids, want.ids, `V=${V} ${JSON.stringify(o)}`);
+          got.probs.forEach((p, i) => assert.ok(Math.abs(p - want.probs[i]) < 1e-12, `V=${V} ${JSON.stringify(o)} p[${i}]`));
+        }
+      }
+    });
+
     it("draws in proportion to the probabilities", () => {
       const logits = Float32Array.from([Math.log(0.7), Math.log(0.2), Math.log(0.1)]);
       const rng = new Random(42);
