@@ -1,15 +1,15 @@
 /**
- * A demo variant as an arena contestant: the base model folder, stored as
- * it was trained (float32, or 4-bit for QLoRA), with its PEFT adapter on
- * top. The arena's `local` contestant loads a float32 base; a QLoRA adapter
- * learned its correction against the 4-bit weights, so the demo answers with
- * the base it trained on. Models load lazily, on their first prompt, and
- * every demo model answers through one queue: two cores run one generation
- * at a time best.
+ * A demo variant as an arena contestant: the arena's `local` contestant on
+ * the base model folder, quantized as the variant was trained (float32, or
+ * 4-bit NF4 for QLoRA: an adapter learns its correction against the base it
+ * trained on), with the variant's PEFT adapter on top. Its prompts in flight
+ * are decoded together in batches; one shared queue lets one model decode at
+ * a time (two cores run one batch best). Only the identity is the demo's:
+ * content hashes instead of folder fingerprints, so a fresh copy of the model
+ * or of the cache keeps its answers and its run.
  */
-import type { Contestant, ContestantAnswer, ContestantRequest } from "../arena/contestants/types.js";
-import type { CausalLM } from "../model/causal-lm.js";
-import { ConfigError } from "../util/errors.js";
+import type { Contestant } from "../arena/contestants/types.js";
+import { createLocalContestant } from "../arena/contestants/local.js";
 import type { DemoVariant } from "./config.js";
 
 /** Runs tasks one after another (a promise chain). */
@@ -29,53 +29,20 @@ export interface DemoContestantInput {
   modelHash: string;
   /** The adapter folder and its cache key (LoRA variants). */
   adapter?: { dir: string; key: string };
-  /** Shared by every demo contestant. */
+  /** Shared by every demo contestant: runs one decoding session (a batch of prompts) at a time. */
   queue: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** What decides a variant's answers: the base's bytes, its storage, the adapter's key (which hashes base, data and training). */
+export function demoIdentity(input: Omit<DemoContestantInput, "queue" | "modelDir">): Record<string, unknown> {
+  return { type: "tslm-demo", v: 1, model: input.modelHash, quantization: input.variant.quantization, adapter: input.adapter?.key ?? null };
 }
 
 /** An arena contestant that answers with a demo variant. */
 export function demoContestant(input: DemoContestantInput): Contestant {
-  const { variant, modelDir, adapter, queue } = input;
-  let loaded: Promise<CausalLM> | undefined;
-  const load = () =>
-    (loaded ??= (async () => {
-      const { init } = await import("../tensor/init.js");
-      await init();
-      const api = await import("../model/index.js");
-      const model = await api.loadModel(modelDir);
-      if (!model.tokenizer) {
-        model.dispose();
-        throw new ConfigError(`model folder ${modelDir} has no tokenizer.json`, { file: modelDir, key: "model" });
-      }
-      api.quantizeModel(model, variant.quantization);
-      if (adapter) api.loadAdapter(adapter.dir, model);
-      return model;
-    })());
-  return {
-    name: variant.name,
-    type: "custom",
-    // What decides the answers: the base's bytes, its storage, the adapter's key (which hashes base, data and training).
-    identity: { type: "tslm-demo", v: 1, model: input.modelHash, quantization: variant.quantization, adapter: adapter?.key ?? null },
-    cacheable: true,
-    async generate(req: ContestantRequest): Promise<ContestantAnswer> {
-      return queue(async () => {
-        const model = await load();
-        const { generate } = await import("../model/generate.js");
-        const p = req.params;
-        const r = await generate(model, model.tokenizer!, req.messages.map((m) => ({ role: m.role, content: m.content })), {
-          maxNewTokens: p.max_tokens,
-          temperature: p.temperature,
-          topP: p.top_p,
-          stop: p.stop,
-          seed: p.seed,
-          signal: req.signal,
-        });
-        if (r.finishReason === "aborted") throw req.signal?.reason ?? new Error("generation was stopped");
-        return { text: r.text, tokens: r.usage.completionTokens, latency_ms: Math.round(r.timings.prefillMs + r.timings.decodeMs), attempts: 1 };
-      });
-    },
-    async close() {
-      if (loaded) (await loaded.catch(() => undefined))?.dispose();
-    },
-  };
+  const { variant, modelDir, adapter } = input;
+  return createLocalContestant(
+    { name: variant.name, type: "local", model: modelDir, adapter: adapter?.dir, quantization: variant.quantization },
+    { schedule: input.queue, identity: demoIdentity(input) },
+  );
 }

@@ -5,7 +5,7 @@
 export { DemoConfigSchema, DemoVariantSchema, DemoTrainSchema, DEFAULT_VARIANTS, FAST_OVERRIDES, type DemoConfig, type DemoConfigInput, type DemoVariant, type DemoVariantInput, type DemoTrain } from "./config.js";
 export { runDemo, resolveDemoConfig, demoJson, EMBEDDED_MODEL_DIR, EMBEDDED_SUITE, DEMO_FORMAT, type DemoDeps, type DemoResult, type DemoVariantResult } from "./run.js";
 export { trainAdapter, adapterKey, trainConfigFor, copyAdapter, type TrainedAdapter, type TrainAdapterInput } from "./adapters.js";
-export { demoContestant, serialQueue, type DemoContestantInput } from "./contestant.js";
+export { demoContestant, demoIdentity, serialQueue, type DemoContestantInput } from "./contestant.js";
 export { chooseJudge, llmJudgeFromEnv, type JudgeChoice, type LlmJudgeSettings } from "./judge.js";
 export { separation, variantAccuracy, type Separation } from "./summary.js";
 export { formatDemo } from "./format.js";

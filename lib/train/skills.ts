@@ -11,6 +11,7 @@ import { writeTextAtomic } from "../formats/atomic.js";
 import { packageInfo } from "../util/package.js";
 import { TslmError } from "../util/errors.js";
 import { loadModel } from "../model/io.js";
+import { init } from "../tensor/init.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { loadDataset, type LoadedDataset } from "../data/dataset.js";
@@ -31,8 +32,9 @@ export function embeddedModelDir(): string {
   return join(packageInfo().root, "models", EMBEDDED_MODEL_NAME);
 }
 
-/** Loads the embedded default model (with its tokenizer). */
+/** Loads the embedded default model (with its tokenizer), choosing the TF.js backend first if none is. */
 export async function loadEmbeddedModel(): Promise<CausalLM> {
+  await init();
   const dir = embeddedModelDir();
   if (!existsSync(join(dir, "config.json"))) {
     throw new TslmError(`the embedded model is missing; recreate it with \`tslm pretrain --out ${dir}\``, { file: dir });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { Random } from "../../lib/util/random.js";
-import { fusedKernels } from "../../lib/tensor/fused.js";
 import { quantizeHost, dequantizeHost, dequantizeOps, packWeight, packedBytes, QuantizedLinear, NF4_TABLE, type QuantKind } from "../../lib/model/quant.js";
 import { setupBackend } from "./support.js";
 
@@ -18,6 +17,8 @@ function randomWeight(rows: number, cols: number, seed: number, spread = 0.05): 
 
 const KINDS: QuantKind[] = ["int8", "int4", "nf4"];
 
+// The fused native kernels are compared with these TF.js paths in test/train/fused.test.ts
+// (in a process of their own, since the native backend replaces kernels globally).
 describe("model: quantized weights", () => {
   before(() => setupBackend());
 
@@ -55,18 +56,6 @@ describe("model: quantized weights", () => {
         p.packed.dispose();
         p.scales.dispose();
       }
-    }
-  });
-
-  it("agrees with the fused dequantize kernel when the backend has one", function () {
-    const k = fusedKernels();
-    if (!k.dequantize) this.skip();
-    for (const kind of KINDS) {
-      const p = packWeight(randomWeight(8, 192, 9), 8, 192, kind);
-      const a = dequantizeOps(p);
-      const b: tf.Tensor = k.dequantize!(p)!;
-      assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()), kind);
-      tf.dispose([a, b, p.packed, p.scales]);
     }
   });
 

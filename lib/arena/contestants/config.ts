@@ -16,6 +16,11 @@
  *     type: local                # a tslm model folder + optional PEFT adapter
  *     model: models/tiny
  *     adapter: out/adapter
+ *   - name: tuned-qlora
+ *     type: local
+ *     model: models/tiny
+ *     adapter: out/qlora/adapter
+ *     quantization: nf4          # the base as the QLoRA adapter was trained on
  *   - name: mine
  *     type: custom               # an in-process implementation given to runTournament
  * ```
@@ -50,6 +55,16 @@ export const LocalContestantSchema = z.strictObject({
   type: z.literal("local"),
   model: z.string().min(1).describe("A tslm model folder (config.json + safetensors + tokenizer)."),
   adapter: z.string().optional().describe("A PEFT LoRA adapter folder applied on top of the model."),
+  quantization: z
+    .enum(["none", "int8", "int4", "nf4"])
+    .default("none")
+    .describe("Storage of the base weights, quantized before the adapter goes on, as `tslm finetune --quantization` does: none (float32), int8, or 4-bit int4/nf4 (QLoRA). An adapter learns its correction against the base it was trained on, so evaluate it on the same one."),
+  block_size: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Values sharing one scale in int4/nf4 (default 64: QLoRA's, and what tslm's trainer uses); layers whose input width is not a multiple stay float32, as in training."),
   system: z.string().optional(),
   params: GenerationParamsSchema.optional(),
 });
@@ -69,4 +84,6 @@ export const ContestantConfigSchema = z.discriminatedUnion("type", [
 export type OpenAIContestantConfig = z.output<typeof OpenAIContestantSchema>;
 export type AnswersContestantConfig = z.output<typeof AnswersContestantSchema>;
 export type LocalContestantConfig = z.output<typeof LocalContestantSchema>;
+/** A local contestant's config before defaults (`quantization` may be left out). */
+export type LocalContestantInput = z.input<typeof LocalContestantSchema>;
 export type ContestantConfig = z.output<typeof ContestantConfigSchema>;

@@ -5,5 +5,5 @@ export { undiciTransport, fetchTransport, type Transport, type PostResponse } fr
 export { chatCompletion, ChatError, EndpointSchema, defaultHttpDeps, type EndpointConfig, type HttpDeps, type ChatResult } from "./http.js";
 export { createOpenAIContestant } from "./openai.js";
 export { createAnswersFileContestant, readAnswersFile } from "./answers-file.js";
-export { createLocalContestant } from "./local.js";
+export { createLocalContestant, quantizationIdentity, DEFAULT_BLOCK_SIZE, type LocalContestantOptions } from "./local.js";
 export { createContestant, type ContestantFactoryOptions } from "./create.js";

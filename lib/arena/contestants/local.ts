@@ -2,16 +2,19 @@
  * A local tslm model (a Hugging Face model folder + an optional PEFT LoRA
  * adapter) as a contestant. lib/model and lib/tensor are imported lazily, on
  * the first answer, so runs with only remote contestants never load
- * TensorFlow.js; the arena never imports lib/train. Prompts in flight are
- * decoded together in batches (lib/model's generation queue), each answer
- * being what the model gives for that prompt alone; one batch runs at a time
- * per model folder (the factory's queue of concurrency 1).
+ * TensorFlow.js; the arena never imports lib/train. The base can be
+ * quantized (int8, int4, nf4) before the adapter goes on, with lib/model's
+ * `quantizeModel` as the trainer does, so a QLoRA adapter answers on the
+ * 4-bit base it was trained on. Prompts in flight are decoded together in
+ * batches (lib/model's generation queue), each answer being what the model
+ * gives for that prompt alone; one batch runs at a time per model folder
+ * (the factory's queue of concurrency 1).
  */
 import { readdirSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../util/errors.js";
 import { contentHash } from "../store/hash.js";
-import type { LocalContestantConfig } from "./config.js";
+import type { LocalContestantInput } from "./config.js";
 import type { GenerationParams } from "./params.js";
 import type { Contestant, ContestantRequest, ContestantAnswer, Scheduler } from "./types.js";
 import { runNow, withSystem } from "./types.js";
@@ -58,14 +61,45 @@ export function modelAnswer(r: ModelGenerateResult, signal?: AbortSignal): Conte
   return { text: r.text, tokens: r.usage.completionTokens, latency_ms: Math.round(r.timings.prefillMs + r.timings.decodeMs), attempts: 1 };
 }
 
-/** @param opts.configKey where the config sits in the run config, for messages (e.g. `contestants.2`). */
-export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedule?: Scheduler; configKey?: string } = {}): Contestant {
+/** Block size of the 4-bit kinds when the config names none: lib/model's QUANT_BLOCK, which tslm's trainer uses (not imported: lib/model loads lazily). */
+export const DEFAULT_BLOCK_SIZE = 64;
+
+/** The base's storage as it enters the contestant's identity: nothing for float32 (so float contestants keep their cache keys), the block size for the 4-bit kinds. */
+export function quantizationIdentity(cfg: Pick<LocalContestantInput, "quantization" | "block_size">): { quantization?: string; block_size?: number } {
+  const q = cfg.quantization ?? "none";
+  if (q === "none") return {};
+  return q === "int8" ? { quantization: q } : { quantization: q, block_size: cfg.block_size ?? DEFAULT_BLOCK_SIZE };
+}
+
+export interface LocalContestantOptions {
+  /** Runs each decoding session (a batch lasting while prompts keep coming); default at once. */
+  schedule?: Scheduler;
+  /** Where the config sits in the run config, for messages (e.g. `contestants.2`). */
+  configKey?: string;
+  /**
+   * What decides the answers, when the caller knows it better than the
+   * folders' fingerprints (file names, sizes, modification times): content
+   * hashes, for example. Part of the answer cache key and the run's config hash.
+   */
+  identity?: unknown;
+}
+
+/**
+ * @example createLocalContestant({ name: "q", type: "local", model: "models/tslm-tiny", adapter: "out/adapter", quantization: "nf4" })
+ */
+export function createLocalContestant(cfg: LocalContestantInput, opts: LocalContestantOptions = {}): Contestant {
   const schedule = opts.schedule ?? runNow;
   const at = opts.configKey ? `${opts.configKey}.` : "";
-  const identity = {
+  const quantization = cfg.quantization ?? "none";
+  if (cfg.block_size !== undefined && quantization !== "int4" && quantization !== "nf4") {
+    throw new ConfigError(`block_size applies to int4 and nf4 quantization, and quantization is '${quantization}'`, { key: `${at}block_size` });
+  }
+  const blockSize = cfg.block_size ?? DEFAULT_BLOCK_SIZE;
+  const identity = opts.identity ?? {
     type: "local",
     model: folderFingerprint(cfg.model, `${at}model`),
     adapter: cfg.adapter ? folderFingerprint(cfg.adapter, `${at}adapter`) : undefined,
+    ...quantizationIdentity(cfg),
     system: cfg.system,
   };
   let loaded: Promise<{ model: LoadedModel; queue: ReturnType<ModelApi["createGenerationQueue"]> }> | undefined;
@@ -78,6 +112,14 @@ export function createLocalContestant(cfg: LocalContestantConfig, opts: { schedu
       if (!model.tokenizer) {
         model.dispose();
         throw new ConfigError(`model folder ${cfg.model} has no tokenizer.json; a local contestant needs one to read prompts`, { key: `${at}model` });
+      }
+      if (quantization !== "none") {
+        // As the trainer prepares a QLoRA base: every linear layer but the head, before any adapter.
+        const q = api.quantizeModel(model, quantization, { blockSize });
+        if (q.quantized === 0) {
+          model.dispose();
+          throw new ConfigError(`quantization '${quantization}'${quantization === "int8" ? "" : ` with block size ${blockSize}`} left every layer of ${cfg.model} in float32${q.skipped.length ? ` (input widths are not multiples of ${blockSize})` : ""}`, { key: `${at}${q.skipped.length ? "block_size" : "quantization"}` });
+        }
       }
       // The adapter wraps the model's projections in place; generation goes through the model.
       if (cfg.adapter) api.loadAdapter(cfg.adapter, model);
