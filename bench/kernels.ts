@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- kernels [--json] [--reps N]`
+ * `npm run bench -- kernels [--json] [--reps N] [--only SUBSTRING]`
  *
  * Each replaced kernel (and each fused block) on training-sized shapes,
  * native against TF.js's original wasm kernel (or the TF.js-ops composition
@@ -30,6 +30,7 @@ interface Case {
 }
 
 const reps = Number(process.argv[process.argv.indexOf("--reps") + 1] || 7);
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : "";
 const json = process.argv.includes("--json");
 
 const rnd = (shape: number[]) => tf.randomNormal(shape, 0, 1, "float32", 1);
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
   await ensureGradients();
   const rows: Array<{ kernel: string; nativeMs: number; wasmMs: number; speedup: number }> = [];
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  for (const c of cases) {
+  for (const c of cases.filter((x) => x.name.includes(only))) {
     const n: number[] = [], w: number[] = [];
     for (let i = 0; i < reps; i++) {
       await enableNative();

@@ -26,6 +26,8 @@ export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow", "native", "w
 export interface InitOptions {
   /** Which backend; `"auto"` picks the first that works. Default: `TSLM_BACKEND` or "auto". */
   backend?: BackendRequest;
+  /** Run the selection again even when a backend was chosen before. Default false: init is idempotent. */
+  force?: boolean;
 }
 
 /** One backend's outcome during selection. */
@@ -166,11 +168,12 @@ function requestedBackend(options: InitOptions): BackendRequest {
  */
 export async function init(options: InitOptions = {}): Promise<BackendReport> {
   const requested = requestedBackend(options);
+  const reuse = (r: BackendReport | undefined) => r !== undefined && !options.force && (requested === "auto" || requested === r.chosen);
   if (inflight) {
     const current = await inflight.catch(() => undefined);
-    if (current && (requested === "auto" || requested === current.chosen)) return current;
+    if (reuse(current)) return current!;
   }
-  if (report && (requested === "auto" || requested === report.chosen)) return report;
+  if (reuse(report)) return report!;
   const attempt = select(requested);
   inflight = attempt;
   try {

@@ -102,6 +102,7 @@ describe("arena/contestants: a local model on a quantized base (QLoRA adapters)"
     // On the float32 base the same adapter answers otherwise (what evaluating a QLoRA adapter there would measure).
     const differ = played.filter((_, i) => float[i] !== quantized[i]).length;
     assert.ok(differ > 0, "the float32 base gives the quantized base's answers to every prompt");
+    console.log(`      exact match ${trainerExact}/${PROMPTS} (trainer and contestant alike); on the float32 base ${differ}/${PROMPTS} answers differ`);
 
     // The quantization is part of the identity: its answers have their own cache keys, and the run's config hash changes with it.
     const ids = new Map(arena.contestants.map((c) => [c.name, c.identity as Record<string, unknown>]));

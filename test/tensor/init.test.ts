@@ -5,8 +5,17 @@ import { backendReport, BACKEND_ORDER, init, tf } from "../../lib/tensor/index.j
 describe("tensor: init", function () {
   this.timeout(60000);
 
+  // Other specs may have chosen a backend already: force a fresh selection, and restore theirs after.
+  let previous: string | undefined;
+  before(async () => {
+    previous = backendReport()?.chosen;
+  });
+  after(async () => {
+    if (previous) await init({ backend: previous as never });
+  });
+
   it("auto chooses a working backend and explains every other one", async () => {
-    const r = await init({ backend: "auto" });
+    const r = await init({ backend: "auto", force: true });
     assert.equal(r.requested, "auto");
     assert.ok(BACKEND_ORDER.includes(r.chosen));
     assert.deepEqual(r.attempts.map((a) => a.backend).sort(), [...BACKEND_ORDER].sort());
