@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // `npm test [-- FILES... | mocha args]`: installs missing system packages
-// (Jupyter, OpenBLAS/oneDNN, Chromium), builds the library and the native
-// addon, then runs the specs with mocha: all of them, or only FILES when given
-// (mocha itself would add .mocharc's spec list to FILES). The last line
-// printed is `N passed, N failed`.
+// (Jupyter, OpenBLAS/oneDNN, Chromium, SciPy), builds the library and the
+// native addon, then runs the specs with mocha: all of them, or only FILES
+// when given. The last line printed is `N passed, N failed`.
 //   TSLM_TEST_NO_SETUP=1  skips the system packages and the build.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -20,14 +19,8 @@ if (process.env.TSLM_TEST_NO_SETUP !== "1") {
   if (run("npm", ["run", "--silent", "build"]) !== 0) process.exit(1);
 }
 
-const files = args.filter((a) => !a.startsWith("-") && /\.test\.ts$/.test(a) && existsSync(new URL(`../${a}`, import.meta.url)));
-let mochaArgs = args;
-if (files.length > 0) {
-  // Same options as .mocharc.json, without its spec list.
-  const rc = JSON.parse(readFileSync(new URL("../.mocharc.json", import.meta.url), "utf8"));
-  const opts = ["--no-config", "--timeout", String(rc.timeout ?? 120000), "--reporter", rc.reporter ?? "spec"];
-  for (const o of rc["node-option"] ?? []) opts.push("--node-option", o);
-  if (rc.exit) opts.push("--exit");
-  mochaArgs = [...opts, ...args];
-}
+// The spec list lives here, not in .mocharc.json, so `npx mocha FILE` runs
+// only FILE.
+const files = args.filter((a) => !a.startsWith("-") && (/\.test\.ts$|[*]/.test(a) || existsSync(new URL(`../${a}`, import.meta.url))));
+const mochaArgs = files.length > 0 ? args : [...args, "test/**/*.test.ts"];
 process.exit(run("npx", ["mocha", ...mochaArgs]));

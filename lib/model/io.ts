@@ -12,6 +12,7 @@ import type { StorageDtype } from "../formats/safetensors.js";
 import { FormatError } from "../util/errors.js";
 import { loadTokenizer, saveTokenizer } from "../tokenizer/tokenizer.js";
 import { CausalLM } from "./causal-lm.js";
+import { ensureBackend } from "../tensor/init.js";
 
 function readJsonFile(file: string): unknown {
   let text: string;
@@ -51,6 +52,7 @@ export interface LoadModelOptions {
  * @example const model = await loadModel("models/tiny"); model.tokenizer?.encode("hi")
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<CausalLM> {
+  await ensureBackend();
   const config = readModelConfig(dir);
   const weights = readCheckpoint(dir);
   const model = new CausalLM(config, weights, dir);

@@ -1,6 +1,6 @@
 /** Public API of lib/tensor (re-exported from the package root). */
 export * as tf from "@tensorflow/tfjs-core";
-export { init, backendReport, BACKEND_ORDER, BackendError, type BackendName, type BackendRequest, type BackendReport, type BackendAttempt, type InitOptions } from "./init.js";
+export { init, ensureBackend, backendReport, BACKEND_ORDER, BackendError, type BackendName, type BackendRequest, type BackendReport, type BackendAttempt, type InitOptions } from "./init.js";
 export { nativeStatus, type NativeStatus } from "./native/index.js";
 export { enableNative, disableNative, nativeEnabled, type NativeOptions } from "./native/index.js";
 export { fusedKernels, type FusedKernels, type AdamWStep, type PackedWeight } from "./fused.js";

@@ -183,3 +183,18 @@ export async function init(options: InitOptions = {}): Promise<BackendReport> {
     if (inflight === attempt) inflight = undefined;
   }
 }
+
+/**
+ * Makes sure a backend is active: runs `init()` (auto) unless one was already
+ * chosen, through `init` or `tf.setBackend`. Loaders call it so that user code
+ * may skip `init()`.
+ */
+export async function ensureBackend(): Promise<void> {
+  if (report || inflight) {
+    await (inflight ?? Promise.resolve());
+    return;
+  }
+  if ((tf.engine() as unknown as { backendName?: string | null }).backendName) return;
+  await init();
+}
+

@@ -256,6 +256,8 @@ export async function finetune(options: FinetuneOptions = {}, deps: TrainerDeps 
   const t0 = performance.now();
   try {
     while (step < plan.totalSteps) {
+      // Let signal handlers and abort listeners run between steps (Ctrl-C).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (deps.signal?.aborted) {
         status = "stopped";
         break;
