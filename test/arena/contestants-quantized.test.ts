@@ -79,7 +79,11 @@ describe("arena/contestants: a local model on a quantized base (QLoRA adapters)"
     });
     const arena = await runTournament(config("quantized"), { progress: "off" });
     assert.equal(arena.errors.answers.length, 0, JSON.stringify(arena.errors.answers));
-    const answer = (model: string, id: string) => arena.answers.find((a) => a.model === model && a.prompt_id === id)!.text;
+    const answer = (model: string, id: string): string => {
+      const a = arena.answers.find((r) => r.model === model && r.prompt_id === id);
+      assert.ok(a && typeof a.text === "string", `${model} answered ${id}`);
+      return a.text;
+    };
     const quantized = played.map((t) => answer("qlora", t.id));
     const float = played.map((t) => answer("qlora-on-float32", t.id));
 
