@@ -17,7 +17,7 @@ import type { DemoTrain, DemoVariant } from "./config.js";
 import { contentHash } from "./hash.js";
 
 /** Bumped when the demo changes how it trains, so old cache entries are not reused. */
-const ADAPTER_CACHE_VERSION = 1;
+const ADAPTER_CACHE_VERSION = 2;
 const MARKER = "demo-adapter.json";
 
 /** What the demo knows about one trained adapter. */
