@@ -6,11 +6,12 @@
  * Pickled PyTorch checkpoints (`pytorch_model.bin`, `*.pt`) are refused: the
  * pickle format can run arbitrary code when loaded, so tslm never opens one.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "./atomic.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type HostTensor } from "./safetensors.js";
+import { readJsonFile } from "../util/files.js";
 
 export const SINGLE_FILE = "model.safetensors";
 export const INDEX_FILE = "model.safetensors.index.json";
@@ -31,12 +32,7 @@ export function pickleRefusal(file: string): FormatError {
 export function checkpointFiles(dir: string): { files: string[]; weightMap: Map<string, string> | null } {
   const index = join(dir, INDEX_FILE);
   if (existsSync(index)) {
-    let json: { weight_map?: unknown };
-    try {
-      json = JSON.parse(readFileSync(index, "utf8"));
-    } catch (e) {
-      throw new FormatError(`cannot parse shard index: ${(e as Error).message}`, { file: index });
-    }
+    const json = readJsonFile(index) as { weight_map?: unknown };
     const wm = json.weight_map;
     if (wm === null || typeof wm !== "object" || Array.isArray(wm)) throw new FormatError("shard index lacks a 'weight_map' object", { file: index, key: "weight_map" });
     const weightMap = new Map<string, string>();

@@ -5,13 +5,14 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { FormatError } from "../util/errors.js";
 import { checkpointFiles, pickleRefusal } from "./checkpoint.js";
 import { GGUF_MAGIC, GgufValueType } from "./gguf-constants.js";
 import { readGguf } from "./gguf-reader.js";
 import { configFromHf } from "./hf-config.js";
 import { readSafetensorsHeader } from "./safetensors.js";
+import { readJsonFile } from "../util/files.js";
 
 export interface TensorSummary {
   name: string;
@@ -69,7 +70,7 @@ export function inspectPath(path: string): Inspection {
   }
   if (!st.isDirectory()) return inspectFile(path);
   const cfgFile = join(path, "config.json");
-  const config = existsSync(cfgFile) ? (configFromHf(JSON.parse(readFileSync(cfgFile, "utf8")), cfgFile) as unknown as Record<string, unknown>) : {};
+  const config = existsSync(cfgFile) ? (configFromHf(readJsonFile(cfgFile), cfgFile) as unknown as Record<string, unknown>) : {};
   const { files } = checkpointFiles(path);
   const tensors = files.flatMap((f) =>
     readSafetensorsHeader(f).entries.map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype, offset: e.begin, bytes: e.end - e.begin, file: basename(f) })),

@@ -3,30 +3,17 @@
  * safetensors weights (single file or sharded), `generation_config.json`
  * and the tokenizer files.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../formats/atomic.js";
 import { readCheckpoint, writeCheckpoint } from "../formats/checkpoint.js";
 import { configFromHf, configToHf, type LlamaConfig } from "../formats/hf-config.js";
 import type { StorageDtype } from "../formats/safetensors.js";
 import { FormatError } from "../util/errors.js";
+import { readJsonFile } from "../util/files.js";
 import { loadTokenizer, saveTokenizer } from "../tokenizer/tokenizer.js";
 import { CausalLM } from "./causal-lm.js";
 import { ensureBackend } from "../tensor/init.js";
-
-function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new FormatError(`cannot read: ${(e as Error).message}`, { file }, { cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(`invalid JSON: ${(e as Error).message}`, { file });
-  }
-}
 
 /** Reads `config.json` (plus the EOS ids of `generation_config.json`) of a model folder. */
 export function readModelConfig(dir: string): LlamaConfig {

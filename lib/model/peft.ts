@@ -12,7 +12,7 @@
  * Features tslm does not implement (DoRA, bias training, modules_to_save,
  * fan_in_fan_out, other PEFT types) are refused by name on load.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../formats/atomic.js";
 import { readSafetensors, writeSafetensors, type HostTensor } from "../formats/safetensors.js";
@@ -21,6 +21,7 @@ import { FormatError } from "../util/errors.js";
 import type { CausalLM } from "./causal-lm.js";
 import { LoraModel, type LoraConfig } from "./lora-model.js";
 import type { LoraSettings } from "./lora.js";
+import { readJsonFile } from "../util/files.js";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -113,12 +114,7 @@ export interface LoadAdapterOptions {
 }
 
 function readJson(file: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new FormatError(`cannot read adapter config: ${(e as Error).message}`, { file });
-  }
+  const v = readJsonFile(file);
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new FormatError("adapter config must be a JSON object", { file });
   return v as Record<string, unknown>;
 }

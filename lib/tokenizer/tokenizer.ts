@@ -4,11 +4,12 @@
  * special tokens, and batch encoding with padding and truncation (the
  * library encodes one text at a time).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { Template } from "@huggingface/jinja";
 import { FormatError, TslmError } from "../util/errors.js";
+import { readJsonFile, readTextFile } from "../util/files.js";
 import { writeJsonAtomic } from "../formats/atomic.js";
 
 /** One chat turn, as chat templates expect it. */
@@ -229,20 +230,6 @@ export class Tokenizer {
   }
 }
 
-function readJson(file: string): JsonObject {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new FormatError(`cannot read: ${(e as Error).message}`, { file }, { cause: e });
-  }
-  try {
-    return JSON.parse(text) as JsonObject;
-  } catch (e) {
-    throw new FormatError(`invalid JSON: ${(e as Error).message}`, { file });
-  }
-}
-
 /**
  * Loads `tokenizer.json` and `tokenizer_config.json` (and `chat_template.jinja`
  * or `chat_template.json` when present) from a model folder.
@@ -254,16 +241,16 @@ export function loadTokenizer(dir: string): Tokenizer {
     throw new FormatError(`no tokenizer.json in the model folder${hint}`, { file: dir });
   }
   const cfgFile = join(dir, "tokenizer_config.json");
-  const config = existsSync(cfgFile) ? readJson(cfgFile) : {};
+  const config = existsSync(cfgFile) ? (readJsonFile(cfgFile) as JsonObject) : {};
   let template: string | null = null;
   const jinja = join(dir, "chat_template.jinja");
   const ctJson = join(dir, "chat_template.json");
-  if (existsSync(jinja)) template = readFileSync(jinja, "utf8");
+  if (existsSync(jinja)) template = readTextFile(jinja);
   else if (existsSync(ctJson)) {
-    const c = readJson(ctJson).chat_template;
+    const c = (readJsonFile(ctJson) as JsonObject).chat_template;
     if (typeof c === "string") template = c;
   }
-  return new Tokenizer(readJson(tj), config, template, dir);
+  return new Tokenizer(readJsonFile(tj) as JsonObject, config, template, dir);
 }
 
 /**

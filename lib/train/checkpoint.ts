@@ -22,6 +22,7 @@ import { readSafetensors, writeSafetensors, type HostTensor } from "../formats/s
 import { FormatError } from "../util/errors.js";
 import type { RandomState } from "../util/random.js";
 import type { DataPosition } from "../data/batch.js";
+import { readJsonFile } from "../util/files.js";
 
 export const CHECKPOINTS_DIR = "checkpoints";
 export const STATE_FILE = "trainer_state.json";
@@ -160,12 +161,7 @@ function pruneCheckpoints(root: string, keep: number): void {
 export function readCheckpointDir(dir: string): CheckpointData & { dir: string } {
   const stateFile = join(dir, STATE_FILE);
   if (!existsSync(stateFile)) throw new FormatError("checkpoint has no trainer_state.json", { file: dir });
-  let state: TrainerState;
-  try {
-    state = JSON.parse(readFileSync(stateFile, "utf8"));
-  } catch (e) {
-    throw new FormatError(`unreadable trainer state: ${(e as Error).message}`, { file: stateFile });
-  }
+  const state = readJsonFile(stateFile) as TrainerState;
   if (state.format !== CHECKPOINT_FORMAT) throw new FormatError(`checkpoint format ${state.format}, expected ${CHECKPOINT_FORMAT}`, { file: stateFile, key: "format" });
   for (const [f, want] of Object.entries(state.files ?? {})) {
     const p = join(dir, f);

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { openInChromium } from "../support/chromium.js";
 import { loadRun } from "../../lib/arena/store/load.js";
 import { scriptSafe } from "../../lib/arena/report/html.js";
 import { writeReport } from "../../lib/arena/report/write.js";
@@ -78,53 +79,19 @@ describe("arena/report: HTML, Markdown and JSON reports of a run", function () {
   });
 
   it("draws every chart in headless Chromium with no network (screenshot kept in test-artifacts/)", async () => {
-    const { chromium } = await import("playwright-core");
-    const profile = mkdtempSync(join(tmpdir(), "tslm-chromium-"));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      viewport: { width: 1200, height: 900 },
-    });
-    try {
-      const page = await context.newPage();
-      const external: string[] = [];
-      const errors: string[] = [];
-      await page.route("**/*", (route) => {
-        const url = route.request().url();
-        if (url.startsWith("file:") || url.startsWith("data:")) return route.continue();
-        external.push(url);
-        return route.abort();
-      });
-      page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(pathToFileURL(join(out, "report.html")).href);
-      await page.waitForSelector("body[data-charts=done]", { timeout: 60_000 });
-      const charts = await page.$$eval("div.chart", (divs) =>
-        divs.map((d) => ({
-          id: d.getAttribute("data-spec"),
-          rendered: d.getAttribute("data-rendered"),
-          error: d.getAttribute("data-error"),
-          // data marks only: vega tags them role-mark (axes, legends and titles have other roles)
-          marks: d.querySelectorAll("svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > text").length,
-          width: d.getBoundingClientRect().width,
-        })),
-      );
-      assert.ok(charts.length >= 9);
-      for (const c of charts) {
-        assert.equal(c.rendered, "vega", `${c.id} was not drawn by vega-embed: ${c.error}`);
-        assert.ok(c.marks > 0, `${c.id} has no data marks`);
-        assert.ok(c.width > 100, `${c.id} is ${c.width}px wide`);
-      }
-      const heat = charts.find((c) => c.id === "spec-win-fraction")!;
-      assert.ok(heat.marks >= 2 * 5 * 4, `win-fraction heatmap shows ${heat.marks} marks`);
-      assert.deepEqual(external, [], "no network requests");
-      assert.deepEqual(errors, [], "no page errors");
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, "arena-report.png"), fullPage: true });
-      assert.ok(existsSync(join(ARTIFACTS, "arena-report.png")));
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, "arena-report.png");
+    const { charts, external, errors } = await openInChromium(join(out, "report.html"), shot);
+    assert.ok(charts.length >= 9);
+    for (const c of charts) {
+      assert.equal(c.rendered, "vega", `${c.id} was not drawn by vega-embed: ${c.error}`);
+      assert.ok(c.marks > 0, `${c.id} has no data marks`);
+      assert.ok(c.width > 100, `${c.id} is ${c.width}px wide`);
     }
+    const heat = charts.find((c) => c.id === "spec-win-fraction")!;
+    assert.ok(heat.marks >= 2 * 5 * 4, `win-fraction heatmap shows ${heat.marks} marks`);
+    assert.deepEqual(external, [], "no network requests");
+    assert.deepEqual(errors, [], "no page errors");
+    assert.ok(existsSync(shot));
   });
 });
