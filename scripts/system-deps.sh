@@ -3,13 +3,13 @@
 # missing. Safe to run repeatedly. Needs root (or sudo) only when something is
 # missing.
 #   jupyter-*, python3-nb*  : real Jupyter to execute notebooks on the tslm kernel
-#   libopenblas-dev, libdnnl-dev : BLAS / oneDNN for the native CPU kernels
+#   libdnnl-dev             : oneDNN, under the native CPU kernels
 #   chromium                : headless browser that checks HTML reports
 #   python3-scipy           : independent Bradley-Terry solver the rating tests compare with
 #   g++, make, python3      : node-gyp build of native/
 set -euo pipefail
 PACKAGES=(jupyter-client jupyter-nbconvert python3-nbclient python3-nbformat
-          libopenblas-dev libdnnl-dev chromium g++ make python3
+          libdnnl-dev chromium g++ make python3
           python3-scipy)
 if [ "${1:-}" = "--with-bench" ]; then PACKAGES+=(python3-torch); fi
 

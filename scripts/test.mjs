@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test [-- FILES... | mocha args]`: installs missing system packages
-// (Jupyter, OpenBLAS/oneDNN, Chromium, SciPy), builds the library and the
+// (Jupyter, oneDNN, Chromium, SciPy), builds the library and the
 // native addon, then runs the specs with mocha: all of them, or only FILES
 // when given. The last line printed is `N passed, N failed`.
 //   TSLM_TEST_NO_SETUP=1  skips the system packages and the build.

@@ -28,7 +28,7 @@ export interface NativeStatus {
   reason?: string;
   /** Kernels this backend replaced or added, when `ok` is true. */
   kernels?: string[];
-  /** Library the addon links (e.g. "openblas 0.3.21", "onednn 2.6.3"). */
+  /** Library the addon links (e.g. "onednn 2.6.3"). */
   library?: string;
   /** Threads the kernels use. */
   threads?: number;
