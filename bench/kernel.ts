@@ -4,7 +4,12 @@
  * by side in one run (interleaved rounds, medians), each from a fresh folder
  * outside the repository.
  *
- *   npm run bench -- kernel [--rounds 3] [--cells 20] [--json]
+ *   npm run bench -- kernel [--rounds 3] [--cells 20] [--compare DIR] [--json]
+ *
+ * `--compare DIR` adds the kernel of another build (DIR/dist/kernel/main.js,
+ * e.g. a checkout of an earlier commit) to the same interleaved rounds.
+ * The load average before and after is reported: the machine is shared, so
+ * only figures from one run compare.
  *
  * "first result": from spawning the kernel process to the reply of its first
  * cell (`1 + 1`), the wait a user has after "restart kernel and run".
@@ -13,6 +18,7 @@
  * "per cell": median round trip of a trivial cell afterwards.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { KernelClient } from "../test/kernel/support/client.js";
@@ -39,6 +45,8 @@ const opt = (name: string, dflt: number) => {
 };
 const rounds = opt("--rounds", 3);
 const cells = opt("--cells", 20);
+const compareAt = argv.indexOf("--compare");
+const compareDir = compareAt >= 0 ? argv[compareAt + 1] : undefined;
 
 const tslabBin = join(dirname(createRequire(import.meta.url).resolve("tslab/package.json")), "bin", "tslab");
 const variants: Record<string, { args?: string[]; command?: string[] }> = {
@@ -46,6 +54,7 @@ const variants: Record<string, { args?: string[]; command?: string[] }> = {
   "tslm --no-preload": { args: ["--no-preload"] },
   "tslab (plain)": { command: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"] },
 };
+if (compareDir) variants[`tslm (${compareDir})`] = { command: [process.execPath, join(compareDir, "dist", "kernel", "main.js"), "--connection-file", "{connection_file}"] };
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,18 +81,22 @@ async function measure(v: { args?: string[]; command?: string[] }): Promise<Samp
   }
 }
 
+const cpus = availableParallelism();
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
+const loadBefore = load();
 const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
 for (let r = 0; r < rounds; r++) {
   for (const [name, v] of Object.entries(variants)) {
     const s = await measure(v);
     samples[name].push(s);
-    if (!json) process.stderr.write(`round ${r + 1}: ${name.padEnd(18)} first result ${s.firstResultMs.toFixed(0)} ms (cpu ${s.firstResultCpuMs} ms), per cell ${s.perCellMs.toFixed(1)} ms\n`);
+    if (!json) process.stderr.write(`round ${r + 1}: ${name.padEnd(24)} first result ${s.firstResultMs.toFixed(0)} ms (cpu ${s.firstResultCpuMs} ms), per cell ${s.perCellMs.toFixed(1)} ms\n`);
   }
 }
 
 const summary = Object.fromEntries(
   Object.entries(samples).map(([name, xs]) => [name, { firstResultMs: Math.round(median(xs.map((x) => x.firstResultMs))), firstResultCpuMs: Math.round(median(xs.map((x) => x.firstResultCpuMs))), perCellMs: Number(median(xs.map((x) => x.perCellMs)).toFixed(1)) }]),
 );
+const loadAfter = load();
 const tslm = summary["tslm"];
 const plain = summary["tslab (plain)"];
 const result = {
@@ -91,6 +104,7 @@ const result = {
   rounds,
   cells,
   node: process.version,
+  loadavg: { before: loadBefore, after: loadAfter },
   variants: summary,
   preloadAddsMs: tslm.firstResultMs - plain.firstResultMs,
   preloadAddsCpuMs: tslm.firstResultCpuMs - plain.firstResultCpuMs,
@@ -98,12 +112,13 @@ const result = {
   goals: { preloadAddsUnderMs: 500, firstResultUnderMs: 3000 },
   met: { preload: tslm.firstResultMs - plain.firstResultMs < 500, firstResult: tslm.firstResultMs < 3000 },
 };
+const pad = Math.max(18, ...Object.keys(summary).map((n) => n.length));
 if (json) process.stdout.write(JSON.stringify(result) + "\n");
 else {
-  const lines = Object.entries(summary).map(([n, s]) => `${n.padEnd(18)} first result ${String(s.firstResultMs).padStart(5)} ms (cpu ${String(s.firstResultCpuMs).padStart(5)} ms)   per cell ${s.perCellMs.toFixed(1).padStart(6)} ms`);
+  const lines = Object.entries(summary).map(([n, s]) => `${n.padEnd(pad)} first result ${String(s.firstResultMs).padStart(5)} ms (cpu ${String(s.firstResultCpuMs).padStart(5)} ms)   per cell ${s.perCellMs.toFixed(1).padStart(6)} ms`);
   process.stdout.write(
     [
-      `kernel startup (median of ${rounds} rounds, ${cells} cells each)`,
+      `kernel startup (median of ${rounds} rounds, ${cells} cells each; load average ${loadBefore.join(" ")} before, ${loadAfter.join(" ")} after, on ${cpus} cores)`,
       ...lines,
       `preloading tslm adds ${result.preloadAddsMs} ms (cpu ${result.preloadAddsCpuMs} ms) to the first result over plain tslab (goal < 500 ms); first result ${tslm.firstResultMs} ms (goal < 3000 ms)`,
     ].join("\n") + "\n",

@@ -12,6 +12,14 @@ export interface CompilerSetup {
   mapPackage?: { name: string; root: string };
 }
 
+/** The names to preload: from the prepared notebook types (checked by TypeScript at build time), or parsed from the declarations. */
+export interface PreloadNames {
+  names: string[];
+  verified: boolean;
+  /** Why the prepared list was not used. */
+  why?: string;
+}
+
 export type CompilerRequest = { id: number } & (
   | { op: "names"; dts: string }
   | { op: "version" }
@@ -22,9 +30,8 @@ export type CompilerRequest = { id: number } & (
   | { op: "close" }
 );
 
-
 export interface Compiler {
-  names(dts: string): Promise<string[]>;
+  names(dts: string): Promise<PreloadNames>;
   version(): Promise<string>;
   convert(prevDecl: string, src: string): Promise<ConvertResult>;
   addModule(name: string, src: string, meta: unknown): Promise<Diagnostic[]>;

@@ -25,6 +25,13 @@ export interface Executor {
    * stopped by SIGINT itself (vm's breakOnSigint).
    */
   interrupt(): void;
+  /**
+   * Makes `names` of `module` defined as if an earlier cell had imported
+   * them: `decl` (the import statement) becomes the earlier cells'
+   * declarations TypeScript checks against, and the module's values become
+   * locals. For names TypeScript has already accepted (nothing is compiled).
+   */
+  preload(decl: string, module: Record<string, unknown>, names: readonly string[]): void;
   /** Values of the names defined so far. */
   readonly locals: Record<string, unknown>;
   close(): void;
@@ -178,6 +185,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       if (!running || running.interrupted) return; // nothing runs: like IPython, an idle interrupt does nothing
       running.interrupted = true;
       running.reject(new InterruptedError("interrupted"));
+    },
+    preload(decl, module, names) {
+      prevDecl = decl;
+      for (const name of names) if (name in module) locals[name] = module[name];
     },
     locals,
     close: () => void compiler.close(),

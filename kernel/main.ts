@@ -5,10 +5,13 @@
  *   node dist/kernel/main.js --connection-file FILE [--no-preload]
  *
  * (`-f FILE`, `--config-path FILE` and a bare FILE are accepted too.)
- * Startup: start TypeScript in a worker thread and have it compile
- * `import { ...every export... } from "tslm"` while this thread binds the
- * sockets and imports the library; run that import as an invisible first
- * cell; serve. `TSLM_KERNEL_DEBUG=1` logs the time of each step on stderr.
+ * Startup: start TypeScript in a worker thread and have it load tslm's
+ * declarations (as if an earlier cell had run `import { ...every export... }
+ * from "tslm"`) while this thread binds the sockets, answers kernel_info and
+ * imports the library; then run cells. The export list comes from the build
+ * step (build-notebook-types.ts), already checked by TypeScript; without it
+ * the import is compiled as an invisible first cell. `TSLM_KERNEL_DEBUG=1`
+ * logs the time of each step on stderr.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -19,7 +22,7 @@ import { packageInfo } from "../lib/util/package.js";
 import { setDisplaySink } from "../lib/display/sink.js";
 import { createExecutor, type Executor } from "./executor.js";
 import { preloadSource } from "./preload.js";
-import { startCompiler } from "./compiler.js";
+import { startCompiler, type PreloadNames } from "./compiler.js";
 import { captureStreams } from "./streams.js";
 import { startServer } from "./server.js";
 import { watchParent } from "./lifecycle.js";
@@ -60,10 +63,18 @@ async function run(args: KernelArgs): Promise<void> {
   // TypeScript starts first, in its worker: the slowest part of startup runs
   // while this thread binds the sockets and loads the library.
   const compiler = startCompiler({ cwd, mapPackage: args.preload ? { name: pkg.name, root: pkg.root } : undefined }, log);
-  const names = args.preload ? compiler.names(dts) : Promise.resolve([]);
-  const preloadSrc = names.then((n) => preloadSource(pkg.name, n.filter((x) => /^[A-Za-z_$][\w$]*$/.test(x))));
-  // Starts compiling the preload import now; the executor's identical request later shares it.
-  if (args.preload) void preloadSrc.then((src) => compiler.convert("", src)).catch(() => undefined);
+  const names: Promise<PreloadNames> = args.preload ? compiler.names(dts) : Promise.resolve({ names: [], verified: true });
+  const preloadSrc = names.then((n) => preloadSource(pkg.name, n.names.filter((x) => /^[A-Za-z_$][\w$]*$/.test(x))));
+  // Parse and bind tslm's declarations now, before the first cell asks. With
+  // names TypeScript verified at build time, the import is only declared
+  // (earlier cells' declarations); otherwise it is compiled as a cell, which
+  // finds the names TypeScript rejects (the executor's identical request later shares it).
+  if (args.preload) {
+    void Promise.all([names, preloadSrc])
+      .then(([n, src]) => (n.verified ? compiler.convert(`${src}\n`, "") : compiler.convert("", src)))
+      .then(() => mark("tslm's types compiled"))
+      .catch(() => undefined);
+  }
 
   const req = createRequire(import.meta.url);
   const tslabDir = dirname(req.resolve("tslab/package.json"));
@@ -137,10 +148,17 @@ async function run(args: KernelArgs): Promise<void> {
       mark("library imported");
       modules[pkg.name] = lib;
       if (typeof lib.toBundle === "function") toBundle = lib.toBundle as typeof toBundle;
-      const outcome = await preload(executor, pkg.name, await preloadSrc, await names);
-      mark("library preloaded");
-      if (outcome.dropped.length) log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
-      if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error}\n`;
+      const n = await names;
+      if (n.verified) {
+        executor.preload(`${await preloadSrc}\n`, lib, n.names);
+        mark("library preloaded");
+      } else {
+        if (n.why) log(`tslm kernel: ${n.why}`);
+        const outcome = await preload(executor, pkg.name, await preloadSrc, n.names);
+        mark("library preloaded (compiled import)");
+        if (outcome.dropped.length) log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
+        if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error}\n`;
+      }
     } catch (e) {
       notice = `tslm kernel: loading tslm failed (${(e as Error).message}); the kernel runs without it.\n`;
     }

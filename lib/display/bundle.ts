@@ -61,7 +61,7 @@ export function isArqueroTable(x: unknown): x is ArqueroLike {
 export interface ArqueroLike {
   columnNames(): string[];
   numRows(): number;
-  objects(options?: { limit?: number }): Record<string, unknown>[];
+  objects(options?: { limit?: number }): object[];
 }
 
 /** Text for any value, as a REPL prints it. */

@@ -7,6 +7,6 @@ export { DISPLAY, displayable, isDisplayable, toBundle, plainText, isArqueroTabl
 export { display, inNotebook, displaySink, setDisplaySink, newDisplayId, type DisplayHandle, type DisplaySink } from "./sink.js";
 export { markdown, html, svg, png, escapeHtml } from "./html.js";
 export { table, tableBundle, formatCell, type TableOptions } from "./table.js";
-export { vegaLite, vegaLiteBundle, renderSvg, renderPng, bundledFontFiles, describeChart, withSchema, VEGALITE_MIME, type VegaLiteSpec } from "./vega.js";
+export { vegaLite, vegaLiteBundle, renderSvg, renderPng, bundledFontFiles, describeChart, withSchema, VEGALITE_MIME, type VegaLiteSpec, type ChartOptions } from "./vega.js";
 export { progress, progressMode, formatDuration, type Progress, type ProgressOptions, type ProgressInfo, type ProgressMode } from "./progress.js";
 export { liveChart, type LiveChart, type LiveChartOptions } from "./live-chart.js";

@@ -28,7 +28,7 @@ function tableData(t: ArqueroLike | readonly Row[], options: TableOptions): Tabl
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`table: limit must be a non-negative integer, got ${limit}`);
   if (isArqueroTable(t)) {
-    return { columns: options.columns ?? t.columnNames(), rows: t.objects({ limit }), total: t.numRows() };
+    return { columns: options.columns ?? t.columnNames(), rows: t.objects({ limit }) as Row[], total: t.numRows() };
   }
   if (!Array.isArray(t)) throw new TypeError(`table: expected an arquero table or an array of records, got ${typeof t}`);
   const rows = t.slice(0, limit);

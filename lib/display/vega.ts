@@ -99,18 +99,33 @@ export function describeChart(spec: VegaLiteSpec): string {
   return `[Vega-Lite ${kind}${title}${rows}]`;
 }
 
-/** The bundle of a chart: Vega-Lite JSON, its SVG rendering and a text line. */
-export async function vegaLiteBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
+export interface ChartOptions {
+  /**
+   * Also add an `image/png` rendering (base64, scale 2; about 4x the SVG's
+   * size in the notebook). For exporters that cannot show the SVG: Debian's
+   * nbconvert 6.5 empties SVG in HTML, and shows the PNG when told to prefer
+   * it (see docs/readme/foundation.md). Default: `TSLM_DISPLAY_PNG=1`.
+   */
+  png?: boolean;
+}
+
+const pngByDefault = () => process.env.TSLM_DISPLAY_PNG === "1";
+
+/** The bundle of a chart: Vega-Lite JSON, its SVG rendering, a text line, and PNG if asked. */
+export async function vegaLiteBundle(spec: VegaLiteSpec, options: ChartOptions = {}): Promise<MimeBundle> {
   const full = withSchema(spec);
-  return { [VEGALITE_MIME]: full, "image/svg+xml": await renderSvg(full), "text/plain": describeChart(full) };
+  const svg = await renderSvg(full);
+  const bundle: MimeBundle = { [VEGALITE_MIME]: full, "image/svg+xml": svg, "text/plain": describeChart(full) };
+  if (options.png ?? pngByDefault()) bundle["image/png"] = Buffer.from(await renderPng(svg)).toString("base64");
+  return bundle;
 }
 
 /**
  * A chart that displays itself: the cell's last expression, or `display(vegaLite(spec))`.
  * @example vegaLite({ data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } })
  */
-export function vegaLite(spec: VegaLiteSpec): Displayable & { spec: VegaLiteSpec } {
-  const d = displayable(() => vegaLiteBundle(spec), describeChart(spec)) as Displayable & { spec: VegaLiteSpec };
+export function vegaLite(spec: VegaLiteSpec, options: ChartOptions = {}): Displayable & { spec: VegaLiteSpec } {
+  const d = displayable(() => vegaLiteBundle(spec, options), describeChart(spec)) as Displayable & { spec: VegaLiteSpec };
   d.spec = withSchema(spec);
   return d;
 }

@@ -28,6 +28,9 @@ describe("display: bundles and tables", () => {
     const b = await toBundle(t);
     assert.match(String(b["text/html"]), /<th[^>]*>model<\/th>/);
     assert.match(String(b["text/plain"]), /lora\s+1042/);
+    // table() takes arquero's own table type (this line is type-checked with the tree).
+    const direct = tableBundle(aq.from([{ a: 1 }, { a: 2 }]), { limit: 1 });
+    assert.match(String(direct["text/plain"]), /1 more row/);
   });
 
   it("tables escape HTML, align numbers, format digits and count hidden rows", () => {

@@ -1,7 +1,10 @@
 /** Vega-Lite bundles (spec as an object + SVG from Node), PNG through resvg with bundled fonts, live charts. */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { bundledFontFiles, liveChart, renderPng, renderSvg, toBundle, vegaLite, VEGALITE_MIME } from "../../lib/display/index.js";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundledFontFiles, liveChart, renderPng, renderSvg, toBundle, vegaLite, vegaLiteBundle, VEGALITE_MIME } from "../../lib/display/index.js";
 import { recordingSink } from "./support/sink.js";
 
 const spec = {
@@ -36,6 +39,28 @@ describe("display: Vega-Lite", function () {
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const width = Buffer.from(png).readUInt32BE(16);
     assert.ok(width > 100 && width < 1000, `width ${width}`);
+  });
+
+  it("adds a PNG rendering when asked, which nbconvert 6's HTML shows when told to prefer PNG", async () => {
+    assert.equal((await vegaLiteBundle(spec))["image/png"], undefined, "no PNG by default");
+    const b = await toBundle(vegaLite(spec, { png: true }));
+    const png = Buffer.from(String(b["image/png"]), "base64");
+    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    assert.match(String(b["image/svg+xml"]), /^<svg/);
+    // Debian's nbconvert 6.5 empties the SVG in HTML; with PNG preferred the chart is an <img>.
+    const dir = mkdtempSync(join(tmpdir(), "tslm-nbconvert-"));
+    try {
+      const output = { output_type: "display_data", data: b, metadata: {} };
+      const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", id: "c1", execution_count: 1, source: "chart", metadata: {}, outputs: [output] }] };
+      writeFileSync(join(dir, "chart.ipynb"), JSON.stringify(nb));
+      const priority = "['text/html','text/markdown','image/png','image/svg+xml','text/plain']";
+      const r = spawnSync("jupyter", ["nbconvert", "--to", "html", `--NbConvertBase.display_data_priority=${priority}`, join(dir, "chart.ipynb")], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const htmlText = readFileSync(join(dir, "chart.html"), "utf8");
+      assert.ok(htmlText.includes(`<img src="data:image/png;base64,${String(b["image/png"]).slice(0, 40)}`), "the chart is embedded as PNG");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("live charts redraw in place, throttled, and draw the final rows on done()", async () => {

@@ -55,6 +55,16 @@ describe("kernel (Jupyter protocol)", function () {
     assert.match(String(content(bad.reply).evalue), /TS2322/);
   });
 
+  it("resolves shorthand properties and destructuring defaults that name earlier cells' variables", async () => {
+    await k.execute("const model = { name: 'tiny' };\nlet steps = 3;");
+    const r = await k.execute("const job = { model, steps, table };\n({ steps } = { steps: 7 });\nconst { missing = steps } = {} as { missing?: number };\n[job.model.name, job.steps, steps, missing, typeof job.table].join(',')");
+    assert.equal(content(r.reply).status, "ok", JSON.stringify(r.iopub.map((m) => m.content)));
+    assert.equal((content(ofType(r, "execute_result")[0]).data as Content)["text/plain"], "'tiny,3,7,7,function'");
+    // Shorthand in a nested function and as an assignment target with a default.
+    const nested = await k.execute("const make = () => ({ model, steps });\n({ steps = 11 } = {} as { steps?: number });\n[make().model.name, steps].join(',')");
+    assert.equal((content(ofType(nested, "execute_result")[0]).data as Content)["text/plain"], "'tiny,11'");
+  });
+
   it("reports a type error as an error output, and the next cell still runs", async () => {
     const r = await k.execute('const s: number = "text";');
     assert.equal(content(r.reply).status, "error");
@@ -116,7 +126,7 @@ describe("kernel (Jupyter protocol)", function () {
     assert.ok((lib.matches as string[]).includes("vegaLite"));
     const i = content(await k.send("inspect_request", { code: "vegaLite", cursor_pos: 3, detail_level: 0 }).reply);
     assert.equal(i.found, true);
-    assert.match(String((i.data as Content)["text/plain"]), /vegaLite\(spec: VegaLiteSpec\)/);
+    assert.match(String((i.data as Content)["text/plain"]), /vegaLite\(spec: VegaLiteSpec, options\?: ChartOptions\)[\s\S]*A chart that displays itself/);
     const incomplete = content(await k.send("is_complete_request", { code: "for (let i = 0; i < 3; i++) {" }).reply);
     assert.equal(incomplete.status, "incomplete");
   });

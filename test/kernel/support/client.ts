@@ -73,15 +73,17 @@ export class KernelClient {
 
   /**
    * Starts a kernel in a fresh temporary folder (outside the repository):
-   * tslm's by default, or `command` (its `{connection_file}` replaced).
+   * tslm's by default, or `command` (its `{connection_file}` replaced);
+   * `options.prepare` may add files to the folder first.
    */
-  static async start(args: string[] = [], command?: string[]): Promise<KernelClient> {
+  static async start(args: string[] = [], command?: string[], options: { env?: Record<string, string>; prepare?: (dir: string) => void } = {}): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "tslm-kernel-test-"));
+    options.prepare?.(dir);
     const conn = await connectionInfo();
     const file = join(dir, "connection.json");
     writeFileSync(file, JSON.stringify(conn));
     const argv = command ? command.map((a) => a.replace("{connection_file}", file)) : [process.execPath, KERNEL_MAIN, "--connection-file", file, ...args];
-    const proc = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSLM_PROGRESS: "" } });
+    const proc = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSLM_PROGRESS: "", ...options.env } });
     const c = new KernelClient(proc, conn, dir);
     await c.connect();
     return c;

@@ -1,0 +1,93 @@
+/**
+ * Build step: prepares `dist/kernel/notebook-types.json` (see
+ * notebook-types.ts) from the compiled declarations in `dist/lib`, with the
+ * TypeScript the kernel runs (tslab's).
+ *
+ *   node dist/kernel/build-notebook-types.js     # run by `npm run build` after tsc
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { packageInfo } from "../lib/util/package.js";
+import { contentHash, KEEP_DOCS, NOTEBOOK_TYPES_FORMAT, notebookTypesPath, relPath, stripComments, type NotebookTypes, type NotebookTypesFile } from "./notebook-types.js";
+
+type TS = typeof import("@tslab/typescript-for-tslab");
+
+export function tslabTypeScript(): TS {
+  const req = createRequire(import.meta.url);
+  return createRequire(join(dirname(req.resolve("tslab/package.json")), "package.json"))("@tslab/typescript-for-tslab") as TS;
+}
+
+/** Computes the notebook types of the package at `root` (its `dist/lib/index.d.ts`). */
+export function buildNotebookTypes(ts: TS, root: string): NotebookTypes {
+  const entry = join(root, "dist", "lib", "index.d.ts");
+  const program = ts.createProgram([entry], {
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    target: ts.ScriptTarget.ES2022,
+    lib: ["lib.es2022.d.ts"],
+    esModuleInterop: true,
+    resolveJsonModule: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: [],
+  });
+  const checker = program.getTypeChecker();
+  const sf = program.getSourceFile(entry);
+  const moduleSymbol = sf && checker.getSymbolAtLocation(sf);
+  if (!moduleSymbol) throw new Error(`cannot read the exports of ${entry}: run tsc first`);
+  const names: string[] = [];
+  const values: string[] = [];
+  for (const sym of checker.getExportsOfModule(moduleSymbol)) {
+    const name = sym.getName();
+    if (name === "default" || !/^[A-Za-z_$][\w$]*$/.test(name)) continue;
+    names.push(name);
+    const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+    if (target.flags & ts.SymbolFlags.Value) values.push(name);
+  }
+  const own = join(root, "dist", "lib") + "/";
+  const files: NotebookTypesFile[] = [];
+  for (const file of program.getSourceFiles()) {
+    const abs = resolve(file.fileName);
+    if (program.isSourceFileDefaultLibrary(file) || abs.includes("/typescript-for-tslab/") || abs.includes("/@types/node/")) continue;
+    const real = ts.sys.realpath ? ts.sys.realpath(abs) : abs;
+    const st = statSync(real);
+    const hash = contentHash(readFileSync(real));
+    const isOwn = real.startsWith(own);
+    const keep = isOwn || KEEP_DOCS.some((p) => real.includes(`/node_modules/${p}/`));
+    const text = keep ? undefined : stripComments(ts, real, file.text);
+    files.push({ path: relPath(root, real), size: st.size, mtimeMs: st.mtimeMs, hash, own: isOwn, ...(text !== undefined ? { text } : {}) });
+  }
+  files.sort((a, b) => a.path.localeCompare(b.path));
+  return { format: NOTEBOOK_TYPES_FORMAT, typescript: ts.version, names: names.sort(), values: values.sort(), files };
+}
+
+/** Writes `data` to `file` atomically (temp file, fsync, rename). */
+function writeAtomic(file: string, data: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const t0 = performance.now();
+  const root = packageInfo().root;
+  try {
+    const types = buildNotebookTypes(tslabTypeScript(), root);
+    const out = notebookTypesPath(root);
+    writeAtomic(out, JSON.stringify(types));
+    const stripped = types.files.filter((f) => f.text !== undefined).length;
+    process.stdout.write(`notebook types: ${types.names.length} names, ${types.files.length} declaration files (${stripped} without comments) -> ${relPath(root, out)} in ${Math.round(performance.now() - t0)} ms\n`);
+  } catch (e) {
+    process.stderr.write(`build-notebook-types: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
