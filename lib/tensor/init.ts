@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { TslmError } from "../util/errors.js";
-import { enableNative, type NativeStatus } from "./native/index.js";
+import { disableNative, enableNative, nativeEnabled, type NativeStatus } from "./native/index.js";
 
 export type BackendName = "tensorflow" | "native" | "wasm" | "cpu";
 export type BackendRequest = "auto" | BackendName;
@@ -121,6 +121,9 @@ async function select(requested: BackendRequest): Promise<BackendReport> {
   let chosen: BackendName | undefined;
   for (const b of candidates) {
     let r: { ok: boolean; reason: string };
+    // Native kernels replace the wasm backend's and fill the fused registry:
+    // any other choice must not keep them.
+    if (b !== "native" && nativeEnabled()) disableNative();
     if (b === "tensorflow") r = await tryTensorflow();
     else if (b === "native") {
       const w = await tryWasm();

@@ -1,6 +1,6 @@
 /** Backend selection: auto picks the first that works and says why the others were passed over. */
 import assert from "node:assert/strict";
-import { backendReport, BACKEND_ORDER, init, tf } from "../../lib/tensor/index.js";
+import { backendReport, BACKEND_ORDER, fusedKernels, init, nativeEnabled, tf } from "../../lib/tensor/index.js";
 
 describe("tensor: init", function () {
   this.timeout(60000);
@@ -50,5 +50,22 @@ describe("tensor: init", function () {
       await init({ backend: before.chosen });
     }
     await assert.rejects(init({ backend: "gpu" as never }), /unknown backend "gpu"; expected "auto", "tensorflow", "native", "wasm", "cpu"/);
+  });
+
+  it("plain wasm after native really is plain: the native kernels and fused ops are removed", async function () {
+    const native = await init({ backend: "native" }).catch(() => undefined);
+    if (!native) this.skip(); // the addon is not built here: nothing to remove (nativeStatus says why)
+    const before = backendReport()!;
+    try {
+      assert.ok(nativeEnabled());
+      assert.ok(fusedKernels().adamw, "native fills the fused registry");
+      const wasm = await init({ backend: "wasm" });
+      assert.equal(wasm.chosen, "wasm");
+      assert.equal(nativeEnabled(), false);
+      assert.equal(fusedKernels().adamw, undefined);
+      assert.deepEqual(Array.from(tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]))).dataSync()), [11]);
+    } finally {
+      await init({ backend: before.chosen });
+    }
   });
 });
