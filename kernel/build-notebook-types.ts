@@ -5,12 +5,13 @@
  *
  *   node dist/kernel/build-notebook-types.js     # run by `npm run build` after tsc
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { packageInfo } from "../lib/util/package.js";
 import { contentHash, KEEP_DOCS, NOTEBOOK_TYPES_FORMAT, notebookTypesPath, relPath, stripComments, type NotebookTypes, type NotebookTypesFile } from "./notebook-types.js";
+import { writeFileAtomic } from "../lib/util/atomic.js";
 
 type TS = typeof import("@tslab/typescript-for-tslab");
 
@@ -63,19 +64,6 @@ export function buildNotebookTypes(ts: TS, root: string): NotebookTypes {
   return { format: NOTEBOOK_TYPES_FORMAT, typescript: ts.version, names: names.sort(), values: values.sort(), files };
 }
 
-/** Writes `data` to `file` atomically (temp file, fsync, rename). */
-function writeAtomic(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const t0 = performance.now();
@@ -83,7 +71,7 @@ if (isMain) {
   try {
     const types = buildNotebookTypes(tslabTypeScript(), root);
     const out = notebookTypesPath(root);
-    writeAtomic(out, JSON.stringify(types));
+    writeFileAtomic(out, JSON.stringify(types));
     const stripped = types.files.filter((f) => f.text !== undefined).length;
     process.stdout.write(`notebook types: ${types.names.length} names, ${types.files.length} declaration files (${stripped} without comments) -> ${relPath(root, out)} in ${Math.round(performance.now() - t0)} ms\n`);
   } catch (e) {

@@ -7,11 +7,12 @@
  * system temp folder. `TSLM_KERNEL_CODE_CACHE=0` turns it off.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import vm from "node:vm";
+import { writeFileAtomic } from "../lib/util/atomic.js";
 
 export interface CodeCached {
   exports: unknown;
@@ -31,19 +32,6 @@ export function codeCacheFile(file: string, source: string, env: NodeJS.ProcessE
   const name = `${basename(file, ".js")}-${hash}-node${process.version}-${process.arch}.v8cache`;
   const dirs = [env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, "tslm") : join(homedir(), ".cache", "tslm"), join(tmpdir(), `tslm-cache-${process.getuid?.() ?? "user"}`)];
   return dirs.map((d) => join(d, name));
-}
-
-function writeAtomic(file: string, data: Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
 }
 
 /**
@@ -87,7 +75,7 @@ export function requireWithCodeCache(file: string, env: NodeJS.ProcessEnv = proc
       const data = script.createCachedData();
       for (const c of candidates) {
         try {
-          writeAtomic(c, data);
+          writeFileAtomic(c, data);
           return c;
         } catch {
           // try the next folder

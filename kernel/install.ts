@@ -4,10 +4,11 @@
  * Jupyter starts it without anything on PATH.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, copyFileSync, existsSync } from "node:fs";
+import { mkdirSync, copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { TslmError } from "../lib/util/errors.js";
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME, findJupyter, jupyterPython, kernelMain, repoJupyterPath, userDataDir } from "./jupyter-env.js";
+import { writeFileAtomic } from "../lib/util/atomic.js";
 
 export interface InstallOptions {
   /** Per-user folder (the default). */
@@ -37,18 +38,6 @@ export function kernelSpec(node: string = process.execPath): Record<string, unkn
   };
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 /** Where the kernelspec goes for these options. */
 export function installDir(options: InstallOptions): string {
   const chosen = [options.user, options.sysPrefix, options.prefix !== undefined].filter(Boolean).length;
@@ -71,7 +60,7 @@ export function installKernel(options: InstallOptions = {}): InstallResult {
   mkdirSync(dir, { recursive: true });
   const spec = kernelSpec(options.node);
   const kernelJson = join(dir, "kernel.json");
-  writeAtomic(kernelJson, JSON.stringify(spec, null, 2) + "\n");
+  writeFileAtomic(kernelJson, JSON.stringify(spec, null, 2) + "\n");
   for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) {
     const src = join(repoJupyterPath(), "kernels", KERNEL_NAME, logo);
     if (existsSync(src)) copyFileSync(src, join(dir, logo));

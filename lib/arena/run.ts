@@ -26,7 +26,7 @@ import { defaultHttpDeps, type HttpDeps } from "./contestants/http.js";
 import { createJudgePlan } from "./judges/create.js";
 import { isEnsemble, type Judge, type JudgePlan } from "./judges/types.js";
 import { RunStore, readJsonFile, readRunMeta } from "./store/run-store.js";
-import { writeFileAtomic } from "./store/atomic.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { ContentCache } from "./store/cache.js";
 import { canonicalJson, contentHash } from "./store/hash.js";
 import { loadRun, type LoadedRun } from "./store/load.js";

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TrainConfigInput } from "../train/config.js";
 import type { TrainerDeps } from "../train/trainer.js";
-import { writeFileAtomic, writeJsonAtomic } from "../formats/atomic.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "../model/peft.js";
 import { TslmError } from "../util/errors.js";
 import type { DemoTrain, DemoVariant } from "./config.js";

@@ -17,7 +17,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { resolveConfig } from "../util/config.js";
 import { ConfigError, TslmError } from "../util/errors.js";
 import { packageInfo } from "../util/package.js";
-import { writeJsonAtomic } from "../formats/atomic.js";
+import { writeJsonAtomic } from "../util/atomic.js";
 import type { ProgressMode } from "../display/progress.js";
 import type { RatingRow } from "../arena/ratings/rate.js";
 import type { Leaderboard } from "../arena/ratings/leaderboard.js";

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { FormatError } from "../util/errors.js";
-import { writeJsonAtomic } from "./atomic.js";
+import { writeJsonAtomic } from "../util/atomic.js";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type HostTensor } from "./safetensors.js";
 import { readJsonFile } from "../util/files.js";
 

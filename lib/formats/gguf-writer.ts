@@ -11,7 +11,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { TslmError } from "../util/errors.js";
-import { tempPathFor } from "./atomic.js";
+import { tempPathFor } from "../util/atomic.js";
 import {
   GGML_BLOCK, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_MAX_DIMS, GGUF_MAX_NAME, GGUF_VERSION, GgufValueType, ggmlTypeName,
 } from "./gguf-constants.js";

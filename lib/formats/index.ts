@@ -5,7 +5,6 @@ export {
   type HostTensor, type StorageDtype, type SafetensorsEntry, type SafetensorsHeader,
 } from "./safetensors.js";
 export { readCheckpoint, writeCheckpoint, checkpointFiles, checkpointSummary, pickleRefusal, type WriteCheckpointOptions } from "./checkpoint.js";
-export { writeFileAtomic, writeJsonAtomic, writeTextAtomic } from "./atomic.js";
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from "./dtype.js";
 export * from "./gguf-constants.js";
 export { GgufWriter, GgufWriterError, type GgufValue, type WriterState } from "./gguf-writer.js";

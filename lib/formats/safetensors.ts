@@ -12,7 +12,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { FormatError } from "../util/errors.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { bf16BytesToFloat32, float32ToBf16Bytes, float32ToHalfBytes, halfBytesToFloat32 } from "./dtype.js";
 
 /** Largest JSON header accepted (the safetensors crate's limit). */

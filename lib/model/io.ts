@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeJsonAtomic } from "../formats/atomic.js";
+import { writeJsonAtomic } from "../util/atomic.js";
 import { readCheckpoint, writeCheckpoint } from "../formats/checkpoint.js";
 import { configFromHf, configToHf, type LlamaConfig } from "../formats/hf-config.js";
 import type { StorageDtype } from "../formats/safetensors.js";

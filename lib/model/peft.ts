@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeJsonAtomic } from "../formats/atomic.js";
+import { writeJsonAtomic } from "../util/atomic.js";
 import { readSafetensors, writeSafetensors, type HostTensor } from "../formats/safetensors.js";
 import { pickleRefusal } from "../formats/checkpoint.js";
 import { FormatError } from "../util/errors.js";

@@ -10,7 +10,7 @@ import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { Template } from "@huggingface/jinja";
 import { FormatError, TslmError } from "../util/errors.js";
 import { readJsonFile, readTextFile } from "../util/files.js";
-import { writeJsonAtomic } from "../formats/atomic.js";
+import { writeJsonAtomic } from "../util/atomic.js";
 
 /** One chat turn, as chat templates expect it. */
 export interface ChatMessage {

@@ -15,9 +15,9 @@
  * the manifest, so a damaged checkpoint is skipped for an older good one.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeJsonAtomic } from "../formats/atomic.js";
+import { syncDir, writeJsonAtomic } from "../util/atomic.js";
 import { readSafetensors, writeSafetensors, type HostTensor } from "../formats/safetensors.js";
 import { FormatError } from "../util/errors.js";
 import type { RandomState } from "../util/random.js";
@@ -85,19 +85,6 @@ function sha256(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories.
-  }
-}
-
 /** `step-000042`. */
 export function checkpointName(step: number): string {
   return `step-${String(step).padStart(6, "0")}`;
@@ -131,13 +118,13 @@ export function writeCheckpoint(outputDir: string, data: CheckpointData, keep: n
   for (const f of files) manifest[f] = { bytes: statSync(join(tmp, f)).size, sha256: sha256(join(tmp, f)) };
   writeJsonAtomic(join(tmp, STATE_FILE), { ...data.state, files: manifest });
   hooks.afterFile?.(join(tmp, STATE_FILE));
-  fsyncDir(tmp);
+  syncDir(tmp);
   const final = join(root, name);
   // A folder of the same step can only come from an earlier run that died before
   // updating latest.json; it is complete and equivalent, so it may be replaced.
   if (existsSync(final)) rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
-  fsyncDir(root);
+  syncDir(root);
   writeJsonAtomic(join(root, "latest.json"), { checkpoint: name, step: data.state.step });
   pruneCheckpoints(root, keep);
   return final;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { writeTextAtomic } from "../formats/atomic.js";
+import { writeTextAtomic } from "../util/atomic.js";
 import { packageInfo } from "../util/package.js";
 import { TslmError } from "../util/errors.js";
 import { loadModel } from "../model/io.js";

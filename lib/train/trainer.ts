@@ -15,7 +15,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs-core";
-import { writeTextAtomic } from "../formats/atomic.js";
+import { writeTextAtomic } from "../util/atomic.js";
 import { loadModel } from "../model/io.js";
 import { ensureGradients } from "../model/gradients.js";
 import type { CausalLM } from "../model/causal-lm.js";

@@ -3,3 +3,5 @@ export * from "./errors.js";
 export { Random, type RandomState, hashString32 } from "./random.js";
 export { resolveConfig, loadConfigFile, z } from "./config.js";
 export { packageInfo } from "./package.js";
+export { writeFileAtomic, writeTextAtomic, writeJsonAtomic, syncDir, tempPathFor, type AtomicData } from "./atomic.js";
+export { readTextFile, readJsonFile, parseJsonText } from "./files.js";

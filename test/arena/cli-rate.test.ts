@@ -1,28 +1,14 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rateBattles, ratingRows } from "../../lib/arena/ratings/rate.js";
 import { simulateBattles } from "../../lib/arena/ratings/simulate.js";
+import { oneJson, tslm } from "../support/cli.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUN = join(ROOT, "test/fixtures/arena/example-run");
-
-/** Runs `tslm ARGS` from source in a child process. */
-function tslm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const code = 'const { main } = await import("./lib/cli/main.ts"); await main(process.argv.slice(1));';
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, ...args], { cwd: ROOT, encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The last stdout line parsed as the one JSON object `--json` prints. */
-function json(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split("\n");
-  assert.equal(lines.length, 1, `--json prints one line, got:\n${stdout}`);
-  return JSON.parse(lines[0]);
-}
 
 describe("arena CLI: rate, leaderboard, report", function () {
   this.timeout(120_000);
@@ -35,7 +21,7 @@ describe("arena CLI: rate, leaderboard, report", function () {
   it("rate --json prints {ratings: [{model, rating, lower, upper, rank, battles}]} equal to the library's", () => {
     const r = tslm("arena", "rate", jsonl, "--json", "--bootstrap", "200", "--seed", "5", "--anchor", "gamma=1000");
     assert.equal(r.status, 0, r.stderr);
-    const out = json(r.stdout) as { ratings: Record<string, unknown>[] };
+    const out = oneJson(r.stdout) as { ratings: Record<string, unknown>[] };
     assert.deepEqual(Object.keys(out.ratings[0]), ["model", "rating", "lower", "upper", "rank", "battles"]);
     const lib = ratingRows(rateBattles(battles, { bootstrap: 200, seed: 5, anchor: { model: "gamma", rating: 1000 } }));
     assert.deepEqual(out.ratings, JSON.parse(JSON.stringify(lib)));
@@ -47,7 +33,7 @@ describe("arena CLI: rate, leaderboard, report", function () {
     writeFileSync(file, JSON.stringify(battles.slice(0, 300)));
     const r = tslm("arena", "rate", file, "--method", "elo", "--bootstrap", "0", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const out = json(r.stdout) as { method: string; ratings: unknown[] };
+    const out = oneJson(r.stdout) as { method: string; ratings: unknown[] };
     assert.equal(out.method, "elo");
     assert.equal(out.ratings.length, 4);
   });
@@ -65,7 +51,7 @@ describe("arena CLI: rate, leaderboard, report", function () {
     assert.equal(r.stdout, "");
     const skipped = tslm("arena", "rate", file, "--skip-bad", "--bootstrap", "20", "--json");
     assert.equal(skipped.status, 0, skipped.stderr);
-    assert.equal((json(skipped.stdout) as { skipped: number }).skipped, 2);
+    assert.equal((oneJson(skipped.stdout) as { skipped: number }).skipped, 2);
     assert.match(skipped.stderr, /skipped .*bad\.jsonl:7/);
   });
 
@@ -89,7 +75,7 @@ describe("arena CLI: rate, leaderboard, report", function () {
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /run example-run: 70 battles/);
     assert.match(text.stdout, /rank\s+model\s+rating\s+95% CI\s+battles/);
-    const out = json(tslm("arena", "leaderboard", RUN, "--json", "--bootstrap", "100").stdout) as { run: string; ratings: { model: string }[] };
+    const out = oneJson(tslm("arena", "leaderboard", RUN, "--json", "--bootstrap", "100").stdout) as { run: string; ratings: { model: string }[] };
     assert.equal(out.run, "example-run");
     assert.equal(out.ratings.length, 5);
   });
@@ -105,6 +91,6 @@ describe("arena CLI: rate, leaderboard, report", function () {
     const files = (d: string) => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(d, join(e.parentPath, e.name))).sort();
     assert.deepEqual(files(a), files(b));
     for (const f of files(a)) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs`);
-    assert.equal((json(ra.stdout) as { files: string[] }).files.length, files(a).length);
+    assert.equal((oneJson(ra.stdout) as { files: string[] }).files.length, files(a).length);
   });
 });

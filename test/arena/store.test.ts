@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { appendFileSync, readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { JournalWriter, readJournal } from "../../lib/arena/store/journal.js";
-import { writeFileAtomic } from "../../lib/arena/store/atomic.js";
+import { writeFileAtomic } from "../../lib/util/atomic.js";
 import { canonicalJson, contentHash } from "../../lib/arena/store/hash.js";
 import { ContentCache } from "../../lib/arena/store/cache.js";
 import { loadRun } from "../../lib/arena/store/load.js";

@@ -1,29 +1,14 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createModel } from "../../lib/model/create.js";
 import { generate } from "../../lib/model/generate.js";
 import { saveModel } from "../../lib/model/io.js";
 import { trainBpeTokenizer } from "../../lib/tokenizer/bpe-trainer.js";
 import { sampleCorpus } from "../tokenizer/corpus.js";
 import { setupBackend, tempDir } from "./support.js";
+import { oneJson, tslm } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-/** Runs `tslm ARGS` from source in a child process. */
-function tslm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  // A script file, not `node -e`: with -e, a first argument such as "inspect" is taken as a node subcommand.
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "test/model/run-cli.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 90_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split("\n");
-  assert.equal(lines.length, 1, `--json prints one line, got:\n${stdout}`);
-  return JSON.parse(lines[0]);
-}
 
 describe("CLI: generate, export gguf, inspect", function () {
   this.timeout(120_000);
@@ -43,7 +28,7 @@ describe("CLI: generate, export gguf, inspect", function () {
   it("tslm generate --json prints one object with the greedy text", () => {
     const r = tslm("generate", "--model", modelDir, "--prompt", "The quick", "--max-tokens", "8", "--backend", "wasm", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const j = lastJson(r.stdout);
+    const j = oneJson(r.stdout);
     assert.equal(j.text, expected);
     assert.equal((j.usage as { completion_tokens: number }).completion_tokens <= 8, true);
     assert.ok(["length", "eos"].includes(j.finish_reason as string));
@@ -59,12 +44,12 @@ describe("CLI: generate, export gguf, inspect", function () {
     const out = join(dir, "m.gguf");
     const e = tslm("export", "gguf", "--model", modelDir, "--out", out, "--type", "q8_0", "--json");
     assert.equal(e.status, 0, e.stderr);
-    const j = lastJson(e.stdout);
+    const j = oneJson(e.stdout);
     assert.equal(j.architecture, "llama");
     assert.ok(existsSync(out));
     const i = tslm("inspect", out, "--json");
     assert.equal(i.status, 0, i.stderr);
-    const info = lastJson(i.stdout);
+    const info = oneJson(i.stdout);
     assert.equal(info.kind, "gguf");
     assert.equal((info.metadata as Record<string, unknown>)["general.file_type"], 7);
     const human = tslm("inspect", modelDir);

@@ -1,30 +1,11 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { saveModel } from "../../lib/model/io.js";
 import { setupBackend, tempDir } from "../model/support.js";
 import { tinyModel, tinyRecords } from "./helpers.js";
+import { oneJson, tslm } from "../support/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-/** Runs `tslm ARGS` from source in a child process. */
-function tslm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const code = 'const { main } = await import("./lib/cli/main.ts"); await main(process.argv.slice(1));';
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, TSLM_PROGRESS: "off" },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json(stdout: string): Record<string, any> {
-  const lines = stdout.trim().split("\n");
-  assert.equal(lines.length, 1, `--json prints one line, got:\n${stdout}`);
-  return JSON.parse(lines[0]);
-}
 
 describe("CLI: finetune and eval", function () {
   this.timeout(180_000);
@@ -50,7 +31,7 @@ describe("CLI: finetune and eval", function () {
     const r = tslm("finetune", cfg, "--model", modelDir, "--data", trainFile, "--output", out, "--max-steps", "4", "--seed", "1",
       "--checkpoint-every", "2", "--lora-rank", "2", "--quantization", "nf4", "--no-eval-generate", "--backend", "wasm", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const j = json(r.stdout);
+    const j = oneJson(r.stdout);
     assert.equal(j.status, "completed");
     assert.equal(j.steps, 4);
     assert.equal(j.quantizedLayers, 14);
@@ -65,7 +46,7 @@ describe("CLI: finetune and eval", function () {
     const again = tslm("finetune", cfg, "--model", modelDir, "--data", trainFile, "--output", out, "--max-steps", "4", "--seed", "1",
       "--checkpoint-every", "2", "--lora-rank", "2", "--quantization", "nf4", "--no-eval-generate", "--backend", "wasm", "--resume", "--json");
     assert.equal(again.status, 0, again.stderr);
-    assert.equal(json(again.stdout).resumedFrom, 4);
+    assert.equal(oneJson(again.stdout).resumedFrom, 4);
   });
 
   it("tslm finetune names a bad config key with file and line, and exits non-zero", () => {
@@ -83,12 +64,12 @@ describe("CLI: finetune and eval", function () {
   it("tslm eval reports loss, perplexity, exact match and BLEU for a base model and with an adapter", () => {
     const base = tslm("eval", "--model", modelDir, "--data", valFile, "--max-length", "64", "--max-new-tokens", "6", "--backend", "wasm", "--json");
     assert.equal(base.status, 0, base.stderr);
-    const b = json(base.stdout);
+    const b = oneJson(base.stdout);
     for (const k of ["loss", "perplexity", "exactMatch", "bleu"]) assert.equal(typeof b[k], "number", k);
     assert.equal(b.samples, 6);
     const tuned = tslm("eval", "--model", modelDir, "--adapter", join(out, "adapter"), "--quantization", "nf4", "--data", valFile, "--max-length", "64", "--max-new-tokens", "6", "--backend", "wasm", "--json");
     assert.equal(tuned.status, 0, tuned.stderr);
-    assert.notEqual(json(tuned.stdout).loss, b.loss);
+    assert.notEqual(oneJson(tuned.stdout).loss, b.loss);
   });
 
   it("tslm eval reports a bad row with its file and line", () => {

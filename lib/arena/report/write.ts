@@ -10,7 +10,7 @@ import { basename, dirname, join } from "node:path";
 import { renderSvg } from "../../display/vega.js";
 import { FormatError } from "../../util/errors.js";
 import type { RatingOptionsInput } from "../ratings/options.js";
-import { writeFileAtomic } from "../store/atomic.js";
+import { writeFileAtomic } from "../../util/atomic.js";
 import { loadRun } from "../store/load.js";
 import { analyzeRun, type ReportRun, type RunAnalysis } from "./analyze.js";
 import { type InlineScripts, renderHtml } from "./html.js";

@@ -5,4 +5,3 @@ export { loadRun, type LoadedRun } from "./load.js";
 export { mergeRuns, type MergeResult } from "./merge.js";
 export { RUN_FILES, RUN_FORMAT_VERSION } from "./layout.js";
 export { canonicalJson, contentHash, shortId } from "./hash.js";
-export { writeFileAtomic } from "./atomic.js";

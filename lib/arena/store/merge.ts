@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError } from "../../util/errors.js";
 import type { RunMeta } from "../types.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "../../util/atomic.js";
 import { JournalWriter, readJournal, type JournalEntry } from "./journal.js";
 import { RUN_FILES } from "./layout.js";
 import { RecordIndex } from "./records.js";

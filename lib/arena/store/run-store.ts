@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { hostname } from "node:os";
 import { ConfigError, FormatError } from "../../util/errors.js";
 import type { ContestantInfo, RunMeta, SuiteInfo } from "../types.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "../../util/atomic.js";
 import { JournalWriter, readJournal, type FsyncPolicy, type JournalEntry } from "./journal.js";
 import { RUN_FILES, RUN_FORMAT_VERSION } from "./layout.js";
 import { RecordIndex, type RecordType, type RunRecord } from "./records.js";

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeTextAtomic } from "../../formats/atomic.js";
+import { writeTextAtomic } from "../../util/atomic.js";
 import type { SkillTask } from "./tasks.js";
 import { embeddedSkills, EMBEDDED_WORLD_SEED } from "./skills.js";
 
