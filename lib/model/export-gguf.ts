@@ -43,16 +43,20 @@ export interface ExportGgufResult {
   warnings: string[];
 }
 
-/** Reorders q/k rows from rotate_half pairing to adjacent pairing: per head, (2, rows/2) -> (rows/2, 2). */
-export function permuteForGgufRope(w: Float32Array, outRows: number, inCols: number, heads: number): Float32Array {
+/**
+ * Moves q/k rows between Hugging Face's rotate_half pairing (i, i + d/2) and
+ * GGUF's adjacent pairing (2i, 2i+1): per head, rows (2, d/2) <-> (d/2, 2).
+ */
+function permuteRopeRows(w: Float32Array, outRows: number, inCols: number, heads: number, toGguf: boolean): Float32Array {
   const perHead = outRows / heads;
   const half = perHead / 2;
   const out = new Float32Array(w.length);
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < half; i++) {
       for (let j = 0; j < 2; j++) {
-        const src = h * perHead + j * half + i;
-        const dst = h * perHead + i * 2 + j;
+        const hf = h * perHead + j * half + i;
+        const gguf = h * perHead + i * 2 + j;
+        const [src, dst] = toGguf ? [hf, gguf] : [gguf, hf];
         out.set(w.subarray(src * inCols, (src + 1) * inCols), dst * inCols);
       }
     }
@@ -60,21 +64,14 @@ export function permuteForGgufRope(w: Float32Array, outRows: number, inCols: num
   return out;
 }
 
+/** Reorders q/k rows from rotate_half pairing to adjacent pairing: per head, (2, rows/2) -> (rows/2, 2). */
+export function permuteForGgufRope(w: Float32Array, outRows: number, inCols: number, heads: number): Float32Array {
+  return permuteRopeRows(w, outRows, inCols, heads, true);
+}
+
 /** Inverse of `permuteForGgufRope` (GGUF adjacent pairs back to rotate_half order). */
 export function unpermuteFromGgufRope(w: Float32Array, outRows: number, inCols: number, heads: number): Float32Array {
-  const perHead = outRows / heads;
-  const half = perHead / 2;
-  const out = new Float32Array(w.length);
-  for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < half; i++) {
-      for (let j = 0; j < 2; j++) {
-        const src = h * perHead + i * 2 + j;
-        const dst = h * perHead + j * half + i;
-        out.set(w.subarray(src * inCols, (src + 1) * inCols), dst * inCols);
-      }
-    }
-  }
-  return out;
+  return permuteRopeRows(w, outRows, inCols, heads, false);
 }
 
 /** Same permutation for a bias vector. */
