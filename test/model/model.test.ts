@@ -11,15 +11,7 @@ import { inverseFrequencies } from "../../lib/model/rope.js";
 import { trainBpeTokenizer } from "../../lib/tokenizer/bpe-trainer.js";
 import { FormatError } from "../../lib/util/errors.js";
 import { readSafetensors, writeSafetensors } from "../../lib/formats/safetensors.js";
-import { setupBackend, tempDir } from "./support.js";
-
-/** Max |a - b| over two arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff, setupBackend, tempDir } from "./support.js";
 
 const GQA = { vocabSize: 64, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 48, maxPositionEmbeddings: 64 };
 

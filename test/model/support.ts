@@ -40,3 +40,11 @@ export function tempDir(prefix = "tslm-test-"): string {
 process.on("exit", () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** Max |a - b| over two arrays of the same length. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

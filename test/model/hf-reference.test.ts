@@ -1,0 +1,61 @@
+/**
+ * tslm against Hugging Face transformers itself: test/fixtures/hf/ holds tiny
+ * random Llama, Mistral and Qwen2 models written by transformers'
+ * `save_pretrained`, with the logits transformers computed from those files
+ * (scripts/device/hf-fixtures.py, run where PyTorch and transformers are
+ * installed). tslm loads each folder as a user would and must give the same
+ * logits within 1e-4.
+ */
+import { strict as assert } from "node:assert";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadModel } from "../../lib/model/io.js";
+import { readSafetensorsHeader } from "../../lib/formats/safetensors.js";
+import { maxAbsDiff, setupBackend } from "./support.js";
+
+const ROOT = fileURLToPath(new URL("../fixtures/hf/", import.meta.url));
+const CASES = existsSync(ROOT) ? readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, "expected.json"))).sort() : [];
+const DTYPES: Record<string, string> = { float32: "F32", bfloat16: "BF16", float16: "F16" };
+
+interface Expected {
+  transformers: string;
+  class: string;
+  stored_dtype: string;
+  input_ids: number[][];
+  logits: number[][][];
+}
+
+describe("Hugging Face reference logits (transformers' own models)", function () {
+  this.timeout(60_000);
+  before(() => setupBackend());
+
+  it("has the Llama, Mistral and Qwen2 fixtures", () => {
+    assert.deepEqual(CASES.map((c) => c.split("-")[0]), ["llama", "mistral", "qwen2"]);
+  });
+
+  for (const name of CASES) {
+    it(`${name}: loadModel gives transformers' logits within 1e-4`, async () => {
+      const dir = join(ROOT, name);
+      const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Expected;
+      // The weights are stored as transformers wrote them (bf16 and f16 cases go through conversion).
+      const header = readSafetensorsHeader(join(dir, "model.safetensors"));
+      const dtypes = new Set(header.entries.map((e) => e.dtype));
+      assert.deepEqual([...dtypes], [DTYPES[expected.stored_dtype]]);
+      const model = await loadModel(dir);
+      try {
+        const logits = model.forward(expected.input_ids);
+        const got = logits.dataSync();
+        logits.dispose();
+        const want = expected.logits.flat(2);
+        assert.equal(got.length, want.length);
+        const diff = maxAbsDiff(got, want);
+        assert.ok(diff < 1e-4, `${name} (${expected.class}, transformers ${expected.transformers}): max |tslm - transformers| = ${diff.toExponential(2)}`);
+        // And the logits are not trivially small: the comparison means something.
+        assert.ok(Math.max(...want.map(Math.abs)) > 0.05);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
