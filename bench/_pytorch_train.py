@@ -10,7 +10,8 @@ q and v.
 Usage: /usr/bin/python3 bench/_pytorch_train.py '<json>' where the JSON holds
 {"configs": [{"name", "dim", "layers", "heads", "ffn", "vocab"}], "modes":
 ["full", "lora"], "seq": 128, "batch": 8, "steps": 3, "warmup": 1,
-"dtype": "fp32" | "bf16"}. Prints one JSON object per measured row:
+"dtype": "fp32" | "bf16", "device": "cpu" | "cuda" (default cpu), "matmul": N
+(optional: first print the float32 N x N matmul rate)}. Prints one JSON object per measured row:
 tokensPerSec from the fastest timed step, meanTokensPerSec from all of them.
 
 Fair settings (ARCHITECTURE.md): fp32 matmuls run in OpenBLAS with 2 threads
@@ -117,6 +118,7 @@ class Decoder(nn.Module):
 
 
 def measure(c, mode, a):
+    dev = torch.device(a.get("device", "cpu"))
     torch.manual_seed(0)
     model = Decoder(c, a["seq"])
     if mode == "lora":
@@ -125,20 +127,21 @@ def measure(c, mode, a):
         for blk in model.blocks:
             blk.q_proj = LoRALinear(blk.q_proj)
             blk.v_proj = LoRALinear(blk.v_proj)
+    model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
     g = torch.Generator().manual_seed(1)
-    ids = torch.randint(0, c["vocab"], (a["batch"], a["seq"]), generator=g)
-    labels = torch.randint(0, c["vocab"], (a["batch"], a["seq"]), generator=g)
+    ids = torch.randint(0, c["vocab"], (a["batch"], a["seq"]), generator=g).to(dev)
+    labels = torch.randint(0, c["vocab"], (a["batch"], a["seq"]), generator=g).to(dev)
     bf16 = a.get("dtype") == "bf16"
 
     def step():
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
             loss = model(ids, labels)
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss.item()  # waits for the device
 
     for _ in range(a["warmup"]):
         step()
@@ -152,9 +155,24 @@ def measure(c, mode, a):
     return tokens / min(times), tokens * len(times) / sum(times)
 
 
+def matmul_gflops(n, dev):
+    """Best float32 n x n x n product rate (TF32 off, as the peer trains in fp32)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    x, y = torch.rand(n, n, device=dev), torch.rand(n, n, device=dev)
+    best = 0.0
+    for _ in range(8):
+        t0 = time.perf_counter()
+        (x @ y).sum().item()
+        best = max(best, 2 * n ** 3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
 def main():
     a = json.loads(sys.argv[1])
-    torch.set_num_threads(a.get("threads", 2))
+    if a.get("device", "cpu") == "cpu":
+        torch.set_num_threads(a.get("threads", 2))
+    if a.get("matmul"):
+        print(json.dumps({"matmulGflops": matmul_gflops(a["matmul"], torch.device(a.get("device", "cpu")))}), flush=True)
     for c in a["configs"]:
         for mode in a["modes"]:
             best, mean = measure(c, mode, a)

@@ -70,6 +70,8 @@ export interface Trainer {
   model: CausalLM;
   /** One optimizer step on a fixed random batch; returns the loss. */
   step(): number;
+  /** The same step, reading the loss asynchronously (backends that cannot read synchronously, such as webgpu in Node). */
+  stepAsync(): Promise<number>;
   trainableParams: number;
   dispose(): void;
 }
@@ -85,19 +87,29 @@ export function makeTrainer(c: BenchConfig, mode: Mode, seq: number, batch: numb
   const rng = new Random(seed + 1);
   const ids = Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(c.vocabSize)));
   const idsT = tf.tensor2d(ids, [batch, seq], "int32");
-  const step = (): number => {
+  /** Forward, backward and the AdamW update; returns the loss tensor, not yet read. */
+  const update = (): tf.Scalar => {
     const { value, grads } = tf.variableGrads(() => model.loss(idsT, idsT), vars);
     const byName = new Map<string, tf.Tensor>();
     params.forEach((p) => byName.set(p.name, grads[p.variable.name]));
     opt.apply(byName, 1e-4);
-    const loss = value.dataSync()[0];
-    value.dispose();
     tf.dispose(Object.values(grads));
-    return loss;
+    return value;
+  };
+  const read = (value: tf.Scalar, data: ArrayLike<number>): number => {
+    value.dispose();
+    return data[0];
   };
   return {
     model,
-    step,
+    step: () => {
+      const v = update();
+      return read(v, v.dataSync());
+    },
+    stepAsync: async () => {
+      const v = update();
+      return read(v, await v.data());
+    },
     trainableParams: vars.reduce((a, v) => a + v.size, 0),
     dispose: () => {
       idsT.dispose();
