@@ -119,6 +119,19 @@ function readJson(file: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** PEFT config keys that, when set, change what the adapter computes; tslm refuses them by name. */
+const UNSUPPORTED_VARIANTS: [string, string][] = [
+  ["use_qalora", "QALoRA (pooled adapter inputs)"],
+  ["alora_invocation_tokens", "activated LoRA (aLoRA)"],
+  ["layer_replication", "layer replication"],
+  ["arrow_config", "Arrow routing among adapters"],
+  ["kasa_config", "KaSA"],
+  ["use_bdlora", "block-diagonal LoRA"],
+  ["monteclora_config", "MonteCLoRA"],
+  ["target_parameters", "LoRA on bare parameters (target_parameters)"],
+  ["trainable_token_indices", "trainable token embeddings"],
+];
+
 /** Checks the config fields tslm relies on; unsupported PEFT features are refused by name. */
 function parseAdapterConfig(json: Record<string, unknown>, file: string): LoraConfig & { layers: number[] | null; rankPattern: Record<string, unknown>; alphaPattern: Record<string, unknown> } {
   const bad = (key: string, what: string): never => {
@@ -137,6 +150,11 @@ function parseAdapterConfig(json: Record<string, unknown>, file: string): LoraCo
   if (json.bias !== undefined && json.bias !== "none") bad("bias", `only "none" is supported, got ${JSON.stringify(json.bias)}`);
   if (Array.isArray(json.modules_to_save) && json.modules_to_save.length > 0) bad("modules_to_save", "fully trained extra modules are not supported");
   if (json.lora_bias === true) bad("lora_bias", "LoRA bias terms are not supported");
+  // Variants of recent PEFT versions whose forward pass differs from plain LoRA.
+  for (const [key, what] of UNSUPPORTED_VARIANTS) {
+    const v = json[key];
+    if (v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)) bad(key, `${what} is not supported by tslm`);
+  }
   const layers = json.layers_to_transform;
   let layerList: number[] | null = null;
   if (typeof layers === "number") layerList = [layers];

@@ -146,6 +146,11 @@ describe("model: PEFT adapter files", () => {
     const isFormat = (re: RegExp) => (e: Error) => e instanceof FormatError && re.test(e.message);
     assert.throws(() => loadAdapter(variant((c) => (c.use_dora = true)), fresh()), isFormat(/use_dora.*DoRA/));
     assert.throws(() => loadAdapter(variant((c) => (c.peft_type = "IA3")), fresh()), isFormat(/peft_type/));
+    // Recent PEFT variants whose forward pass differs from plain LoRA (null / false means off).
+    assert.throws(() => loadAdapter(variant((c) => (c.use_qalora = true)), fresh()), isFormat(/use_qalora: QALoRA/));
+    assert.throws(() => loadAdapter(variant((c) => (c.alora_invocation_tokens = [5, 6])), fresh()), isFormat(/alora_invocation_tokens: activated LoRA/));
+    assert.throws(() => loadAdapter(variant((c) => (c.layer_replication = [[0, 2]])), fresh()), isFormat(/layer_replication/));
+    assert.doesNotThrow(() => loadAdapter(variant((c) => Object.assign(c, { use_qalora: false, alora_invocation_tokens: null, target_parameters: [] })), fresh()));
     assert.throws(() => loadAdapter(variant((c) => (c.r = 8)), fresh()), isFormat(/lora_A\.weight' has shape \[4,32\], expected \[8, 32\]/));
     const zeros = (n: number) => new Array(n).fill(0);
     assert.throws(
