@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""transformers loads the models tslm wrote (test/fixtures/tslm-to-hf/, made
+by scripts/device/tslm-models.ts) and records, in each folder's
+`transformers-expected.json`, the logits it computes (float64) for fixed
+token ids, the class and rope type it chose, and its loading report
+(missing, unexpected and mismatched keys). test/model/hf-reads-tslm.test.ts
+compares tslm's logits with these.
+
+Usage: python3 scripts/device/hf-reads-tslm.py FOLDER (test/fixtures/tslm-to-hf)
+"""
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM
+
+INPUT_IDS = [
+    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
+    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
+]
+
+
+def check(folder: Path):
+    model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager",
+                                                       output_loading_info=True)
+    model.eval()
+    with torch.no_grad():
+        logits = model(torch.tensor(INPUT_IDS)).logits
+    report = {k: sorted(map(str, v)) for k, v in info.items() if isinstance(v, (list, set, tuple))}
+    out = {
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+        "class": type(model).__name__,
+        "rope_type": getattr(model.model.rotary_emb, "rope_type", None),
+        "sliding_window": getattr(model.config, "sliding_window", None),
+        "tied": model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr(),
+        "loading": report,
+        "input_ids": INPUT_IDS,
+        "logits": [[[float(f"{v:.9g}") for v in row] for row in seq] for seq in logits.tolist()],
+    }
+    (folder / "transformers-expected.json").write_text(json.dumps(out) + "\n")
+    print(f"{folder.name}: {out['class']}, rope {out['rope_type']}, window {out['sliding_window']}, tied {out['tied']}, loading {report}")
+
+
+def main():
+    failed = 0
+    for folder in sorted(p for p in Path(sys.argv[1]).iterdir() if (p / "config.json").exists()):
+        try:
+            check(folder)
+        except Exception:  # report every case, then fail
+            traceback.print_exc()
+            failed += 1
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
