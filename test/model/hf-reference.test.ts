@@ -11,6 +11,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadModel } from "../../lib/model/io.js";
+import { generate } from "../../lib/model/generate.js";
+import { generateBatch } from "../../lib/model/generate-batch.js";
 import { readSafetensorsHeader } from "../../lib/formats/safetensors.js";
 import { maxAbsDiff, setupBackend } from "./support.js";
 
@@ -26,7 +28,7 @@ interface Expected {
   logits: number[][][];
 }
 
-describe("Hugging Face reference logits (transformers' own models)", function () {
+describe("Hugging Face reference (transformers' own models): logits and greedy generation", function () {
   this.timeout(60_000);
   before(() => setupBackend());
 
@@ -53,6 +55,42 @@ describe("Hugging Face reference logits (transformers' own models)", function ()
         assert.ok(diff < 1e-4, `${name} (${expected.class}, transformers ${expected.transformers}): max |tslm - transformers| = ${diff.toExponential(2)}`);
         // And the logits are not trivially small: the comparison means something.
         assert.ok(Math.max(...want.map(Math.abs)) > 0.05);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  const GEN = JSON.parse(readFileSync(join(ROOT, "generate.json"), "utf8")) as {
+    transformers: string;
+    max_new_tokens: number;
+    models: Record<string, { setting: { repetition_penalty?: number }; prompt: number[]; tokens: number[] }[]>;
+  };
+
+  /** tslm stops at the model's EOS (id 2 here); transformers was run without stopping. */
+  function sameUntilEos(got: number[], want: number[], what: string): void {
+    const eos = want.indexOf(2);
+    const expected = eos >= 0 ? want.slice(0, eos) : want;
+    assert.deepEqual(got, expected, what);
+  }
+
+  for (const name of Object.keys(GEN.models)) {
+    it(`${name}: greedy generation equals transformers' generate, alone and batched, with and without repetition penalty`, async () => {
+      const model = await loadModel(join(ROOT, name));
+      try {
+        const runs = GEN.models[name];
+        for (const penalty of [1, 1.3]) {
+          const mine = runs.filter((r) => (r.setting.repetition_penalty ?? 1) === penalty);
+          assert.equal(mine.length, 3);
+          const options = { maxNewTokens: GEN.max_new_tokens, repetitionPenalty: penalty };
+          for (const r of mine) {
+            const alone = await generate(model, null, { ids: r.prompt }, options);
+            sameUntilEos(alone.tokenIds, r.tokens, `${name} penalty ${penalty} prompt ${r.prompt.length} tokens`);
+          }
+          // The three prompts (12, 12 and 3 tokens: padded) in one batch.
+          const batch = await generateBatch(model, null, mine.map((r) => ({ ids: r.prompt })), options);
+          batch.forEach((b, i) => sameUntilEos(b.tokenIds, mine[i].tokens, `${name} penalty ${penalty} batch row ${i}`));
+        }
       } finally {
         model.dispose();
       }
