@@ -15,39 +15,24 @@ import sys
 from pathlib import Path
 
 import torch
-import transformers
-from transformers import AutoModelForCausalLM
 
-INPUT_IDS = [
-    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
-    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
-]
+from common import INPUT_IDS, load_float64, train_steps, versions
+
 STEPS = 4
 LR, BETAS, EPS, WD = 3e-3, (0.9, 0.999), 1e-8, 0.01
 
 
 def main():
     root = Path(sys.argv[1])
-    model = AutoModelForCausalLM.from_pretrained(root / "hf" / "qwen2-gqa-tied-f16", dtype=torch.float64, attn_implementation="eager")
-    model.train()
+    model = load_float64(root / "hf" / "qwen2-gqa-tied-f16")
     params = list(model.parameters())  # a tied weight appears once
     groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": WD},
               {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
     opt = torch.optim.AdamW(groups, lr=LR, betas=BETAS, eps=EPS)
-    ids = torch.tensor(INPUT_IDS)
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, labels=ids).loss
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    model.eval()
-    with torch.no_grad():
-        final = model(input_ids=ids, labels=ids).loss.item()
+    losses, final = train_steps(model, opt, STEPS)
     folder = root / "full-training" / "qwen2-trained"
     model.to(torch.float32).save_pretrained(folder)
-    out = {"transformers": transformers.__version__, "torch": torch.__version__, "base": "qwen2-gqa-tied-f16",
+    out = {**versions(), "base": "qwen2-gqa-tied-f16",
            "steps": STEPS, "optimizer": {"name": "torch.optim.AdamW", "lr": LR, "betas": BETAS, "eps": EPS,
                                          "weight_decay": WD, "decay": "matrices only"},
            "input_ids": INPUT_IDS, "losses": losses, "final_loss": final,

@@ -12,13 +12,14 @@ Usage: python3 scripts/device/hf-fixtures.py OUT_DIR
 """
 import json
 import sys
-import traceback
 from pathlib import Path
 
 import torch
 import transformers
-from transformers import (AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, MistralConfig,
+from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig,
                           MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM)
+
+from common import INPUT_IDS, load_float64, rounded, run_all, versions
 
 VOCAB = 128
 # transformers 5 keeps rope settings in `rope_parameters`; 4.x in rope_theta and rope_scaling.
@@ -29,11 +30,6 @@ def rope(theta, scaling=None):
     if V5:
         return {"rope_parameters": {"rope_type": "default", "rope_theta": theta, **(scaling or {})}}
     return {"rope_theta": theta, **({"rope_scaling": scaling} if scaling else {})}
-
-INPUT_IDS = [
-    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
-    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
-]
 
 # Each case: grouped-query attention (4 query heads, 2 key/value heads), two
 # layers, and one trait of its family that tslm must read right.
@@ -78,19 +74,17 @@ def build(out: Path, name, cls, config, dtype, rope_type):
     folder = out / name
     model.save_pretrained(folder, safe_serialization=True)
     # The reference: the saved files read back and run in float64.
-    ref = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager")
-    ref.eval()
+    ref = load_float64(folder)
     with torch.no_grad():
         logits = ref(torch.tensor(INPUT_IDS)).logits
     expected = {
         "source": "scripts/device/hf-fixtures.py",
-        "transformers": transformers.__version__,
-        "torch": torch.__version__,
+        **versions(),
         "class": cls.__name__,
         "stored_dtype": str(dtype).replace("torch.", ""),
         "reference_dtype": "float64",
         "input_ids": INPUT_IDS,
-        "logits": [[[float(f"{v:.9g}") for v in row] for row in seq] for seq in logits.tolist()],
+        "logits": rounded(logits),
     }
     (folder / "expected.json").write_text(json.dumps(expected) + "\n")
     print(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, files {sorted(f.name for f in folder.iterdir())}")
@@ -99,14 +93,7 @@ def build(out: Path, name, cls, config, dtype, rope_type):
 def main():
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for case in CASES:
-        try:
-            build(out, *case)
-        except Exception:  # report every case, then fail
-            traceback.print_exc()
-            failed += 1
-    sys.exit(1 if failed else 0)
+    run_all([lambda c=c: build(out, *c) for c in CASES])
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import torch
-import transformers
-from transformers import AutoModelForCausalLM
+
+from common import load_float64, versions
 
 PROMPTS = [
     [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
@@ -25,11 +25,10 @@ SETTINGS = [{}, {"repetition_penalty": 1.3}]
 
 def main():
     root = Path(sys.argv[1])
-    out = {"transformers": transformers.__version__, "torch": torch.__version__, "prompts": PROMPTS,
+    out = {**versions(), "prompts": PROMPTS,
            "max_new_tokens": NEW_TOKENS, "models": {}}
     for folder in sorted(p for p in root.iterdir() if (p / "config.json").exists()):
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager")
-        model.eval()
+        model = load_float64(folder)
         runs = []
         for setting in SETTINGS:
             for prompt in PROMPTS:

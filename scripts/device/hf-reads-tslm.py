@@ -10,17 +10,13 @@ Usage: python3 scripts/device/hf-reads-tslm.py FOLDER (test/fixtures/tslm-to-hf)
 """
 import json
 import sys
-import traceback
 from pathlib import Path
 
 import torch
-import transformers
 from transformers import AutoModelForCausalLM
 
-INPUT_IDS = [
-    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
-    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
-]
+from common import INPUT_IDS, rounded, run_all, versions
+
 
 
 def check(folder: Path):
@@ -31,29 +27,21 @@ def check(folder: Path):
         logits = model(torch.tensor(INPUT_IDS)).logits
     report = {k: sorted(map(str, v)) for k, v in info.items() if isinstance(v, (list, set, tuple))}
     out = {
-        "transformers": transformers.__version__,
-        "torch": torch.__version__,
+        **versions(),
         "class": type(model).__name__,
         "rope_type": getattr(model.model.rotary_emb, "rope_type", None),
         "sliding_window": getattr(model.config, "sliding_window", None),
         "tied": model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr(),
         "loading": report,
         "input_ids": INPUT_IDS,
-        "logits": [[[float(f"{v:.9g}") for v in row] for row in seq] for seq in logits.tolist()],
+        "logits": rounded(logits),
     }
     (folder / "transformers-expected.json").write_text(json.dumps(out) + "\n")
     print(f"{folder.name}: {out['class']}, rope {out['rope_type']}, window {out['sliding_window']}, tied {out['tied']}, loading {report}")
 
 
 def main():
-    failed = 0
-    for folder in sorted(p for p in Path(sys.argv[1]).iterdir() if (p / "config.json").exists()):
-        try:
-            check(folder)
-        except Exception:  # report every case, then fail
-            traceback.print_exc()
-            failed += 1
-    sys.exit(1 if failed else 0)
+    run_all([lambda f=f: check(f) for f in sorted(p for p in Path(sys.argv[1]).iterdir() if (p / "config.json").exists())])
 
 
 if __name__ == "__main__":

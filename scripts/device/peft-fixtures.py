@@ -17,34 +17,18 @@ Usage: python3 scripts/device/peft-fixtures.py FIXTURES_DIR (test/fixtures)
 """
 import json
 import sys
-import traceback
 from pathlib import Path
 
-import peft
 import torch
-import transformers
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import AutoModelForCausalLM
 
-INPUT_IDS = [
-    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
-    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
-]
+from common import INPUT_IDS, load_float64, rounded, run_all, versions
+
 TSLM_ADAPTERS = {"tslm-lora-all-qwen2": "qwen2-gqa-tied-f16", "tslm-rslora-qv-llama": "llama-gqa-llama3rope"}
 
 
-def versions():
-    return {"transformers": transformers.__version__, "torch": torch.__version__, "peft": peft.__version__}
-
-
-def rounded(t):
-    return [[[float(f"{v:.9g}") for v in row] for row in seq] for seq in t.tolist()]
-
-
 def base_model(root: Path, name: str):
-    m = AutoModelForCausalLM.from_pretrained(root / "hf" / name, dtype=torch.float64, attn_implementation="eager")
-    m.eval()
-    return m
+    return load_float64(root / "hf" / name)
 
 
 def logits(model):
@@ -76,6 +60,7 @@ def peft_written(root: Path):
     model = get_peft_model(base_model(root, "llama-gqa-llama3rope").to(torch.float32), cfg)
     folder = root / "peft" / "peft-lora-llama"
     model.save_pretrained(folder)
+    (folder / "README.md").unlink(missing_ok=True)  # PEFT's empty model card
     # The reference: the saved adapter read back onto the base, in float64.
     ref = PeftModel.from_pretrained(base_model(root, base), folder)
     ref.to(torch.float64)
@@ -87,15 +72,7 @@ def peft_written(root: Path):
 
 def main():
     root = Path(sys.argv[1])
-    failed = 0
-    steps = [lambda n=n, b=b: tslm_written(root, n, b) for n, b in TSLM_ADAPTERS.items()] + [lambda: peft_written(root)]
-    for step in steps:
-        try:
-            step()
-        except Exception:  # report every case, then fail
-            traceback.print_exc()
-            failed += 1
-    sys.exit(1 if failed else 0)
+    run_all([lambda n=n, b=b: tslm_written(root, n, b) for n, b in TSLM_ADAPTERS.items()] + [lambda: peft_written(root)])
 
 
 if __name__ == "__main__":

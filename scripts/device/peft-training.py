@@ -16,46 +16,28 @@ import json
 import sys
 from pathlib import Path
 
-import peft
 import torch
-import transformers
 from peft import PeftModel
-from transformers import AutoModelForCausalLM
 
-INPUT_IDS = [
-    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
-    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
-]
+from common import INPUT_IDS, load_float64, train_steps, versions
+
 STEPS = 6
 HP = {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01}
 
 
 def main():
     root = Path(sys.argv[1])
-    base = AutoModelForCausalLM.from_pretrained(root / "hf" / "llama-gqa-llama3rope", dtype=torch.float64, attn_implementation="eager")
-    model = PeftModel.from_pretrained(base, root / "peft" / "tslm-rslora-qv-llama", is_trainable=True)
+    model = PeftModel.from_pretrained(load_float64(root / "hf" / "llama-gqa-llama3rope"), root / "peft" / "tslm-rslora-qv-llama", is_trainable=True)
     model.to(torch.float64)
-    model.train()
     params = [p for n, p in model.named_parameters() if p.requires_grad]
     assert all("lora_" in n for n, p in model.named_parameters() if p.requires_grad)
     opt = torch.optim.AdamW(params, **HP)
-    ids = torch.tensor(INPUT_IDS)
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, labels=ids).loss
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    model.eval()
-    with torch.no_grad():
-        final = model(input_ids=ids, labels=ids).loss.item()
+    losses, final = train_steps(model, opt, STEPS)
     folder = root / "peft" / "trained-by-peft"
     model.to(torch.float32)
     model.save_pretrained(folder)
     (folder / "README.md").unlink(missing_ok=True)
-    out = {"transformers": transformers.__version__, "torch": torch.__version__, "peft": peft.__version__,
-           "start": "peft/tslm-rslora-qv-llama", "base": "llama-gqa-llama3rope", "steps": STEPS,
+    out = {**versions(), "start": "peft/tslm-rslora-qv-llama", "base": "llama-gqa-llama3rope", "steps": STEPS,
            "optimizer": {"name": "torch.optim.AdamW", **HP}, "input_ids": INPUT_IDS,
            "losses": losses, "final_loss": final, "trainable_parameters": sum(p.numel() for p in params)}
     (folder / "training.json").write_text(json.dumps(out) + "\n")
