@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU machine's checks, one run (prepared by scripts/device/prepare-gpu.sh,
-# with .gpu and .gl carried): writes into $OUT
+# with .gpu and .gl copied beside it): writes into $OUT (default /tmp/gpu-out)
 #   hf-fixtures.tar  test/fixtures/hf/* built by transformers (scripts/device/hf-fixtures.py)
 #   hf.log           that script's output
 #   gpu.json, gpu.log  `bench/gpu.ts`: TF.js webgpu training beside PyTorch CUDA
@@ -26,7 +26,7 @@ xz -dc .gpu/dawn.node.xz >.gpu/node_modules/webgpu/dist/linux-x64/dawn.node
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
 export XDG_RUNTIME_DIR=/tmp
-# NVIDIA's Vulkan driver (libGLX_nvidia) needs glvnd's libraries, carried in .gl.
+# NVIDIA's Vulkan driver (libGLX_nvidia) needs glvnd's libraries, unpacked from .gl.
 ls /usr/local/nvidia/share/vulkan/icd.d/ /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null >>"$OUT/gpu.log"
 /tmp/node/node --version >>"$OUT/gpu.log"
 # shellcheck disable=SC2086
