@@ -25,6 +25,7 @@ import { mergeParams, type GenerationParams } from "./contestants/params.js";
 import { defaultHttpDeps, type HttpDeps } from "./contestants/http.js";
 import { createJudgePlan } from "./judges/create.js";
 import { isEnsemble, type Judge, type JudgePlan } from "./judges/types.js";
+import type { HumanJudge } from "./judges/human.js";
 import { RunStore, readJsonFile, readRunMeta } from "./store/run-store.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { ContentCache } from "./store/cache.js";
@@ -48,6 +49,8 @@ export interface RunOptions {
   contestants?: Record<string, Contestant>;
   /** In-process judges for `type: custom` (and `human`) judges, by id. */
   judges?: Record<string, Judge>;
+  /** Called with each human judge the run makes for a `type: human` judge not in `judges` (see startVotingServer). */
+  onHumanJudge?: (judge: HumanJudge) => void;
   /** HTTP, clock and environment (tests pass their own). */
   deps?: Partial<HttpDeps>;
   /** Called at most every `progressEveryMs` and once at the end. */
@@ -169,7 +172,7 @@ async function playRun(prep: Prepared, opts: RunOptions, t0: number): Promise<Ru
   const queues = new EndpointQueues();
   const scheduler = queues.scheduler.bind(queues);
   const contestants = config.contestants.map((c, i) => createContestant(c, i, { contestants: opts.contestants, deps, scheduler, baseDir: prep.baseDir }));
-  const plan = createJudgePlan(judgeCfg, { judges: opts.judges, deps, scheduler });
+  const plan = createJudgePlan(judgeCfg, { judges: opts.judges, onHumanJudge: opts.onHumanJudge, deps, scheduler });
   const generation = (category: string) =>
     mergeParams(suite.generation as GenerationParams, suite.category_generation?.[category] as GenerationParams | undefined, config.generation);
 

@@ -239,7 +239,7 @@ describe("arena/run: tournaments against real HTTP servers", function () {
     const w = fastWorld(["m1", "m2"]);
     await assert.rejects(
       runTournament({ out: tempDir(), suite: MINI_SUITE, contestants: [{ name: "m1", type: "custom" }, { name: "m2", type: "custom" }], judge: { type: "human" } }, { contestants: w.contestants, ...quiet }),
-      /needs a judge object to vote through/,
+      /human judge 'human' has nobody to vote: run `tslm arena run CONFIG --vote`/,
     );
   });
 

@@ -4,13 +4,15 @@ import type { JudgeConfig, JudgeMemberConfig } from "./config.js";
 import type { Judge, JudgePlan } from "./types.js";
 import { createLLMJudge } from "./llm.js";
 import { createReferenceJudge } from "./reference.js";
-import { createHumanJudge } from "./human.js";
+import { createHumanJudge, type HumanJudge } from "./human.js";
 import { endpointLimits, type HttpDeps } from "../contestants/http.js";
 import type { Scheduler, EndpointLimits } from "../contestants/types.js";
 
 export interface JudgeFactoryOptions {
   /** In-process judges by id, for `type: custom` (and `type: human` to vote through your own object). */
   judges?: Record<string, Judge>;
+  /** Called with each human judge made for a `type: human` config not given in `judges` (to put its ballots on a voting page). */
+  onHumanJudge?: (judge: HumanJudge) => void;
   deps?: HttpDeps;
   scheduler?: (limits: EndpointLimits | undefined) => Scheduler;
 }
@@ -23,10 +25,19 @@ function createMember(cfg: JudgeMemberConfig, key: string, o: JudgeFactoryOption
     case "reference":
       return createReferenceJudge(cfg);
     case "human": {
-      const given = o.judges?.[cfg.id ?? "human"];
+      const id = cfg.id ?? "human";
+      const given = o.judges?.[id];
       if (given) return given;
+      if (o.onHumanJudge) {
+        const judge = createHumanJudge(cfg);
+        o.onHumanJudge(judge);
+        return judge;
+      }
       // A fresh human judge nobody holds could never receive a vote.
-      throw new ConfigError(`human judge '${cfg.id ?? "human"}' needs a judge object to vote through: pass { judges: { ${cfg.id ?? "human"}: createHumanJudge() } } to runTournament (a voting page comes later)`, { key: `${key}.type` });
+      throw new ConfigError(
+        `human judge '${id}' has nobody to vote: run \`tslm arena run CONFIG --vote\` for a voting page, or pass { judges: { ${id}: createHumanJudge() } } (or onHumanJudge) to runTournament`,
+        { key: `${key}.type` },
+      );
     }
     case "custom": {
       const given = o.judges?.[cfg.id];

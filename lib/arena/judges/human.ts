@@ -3,7 +3,8 @@
  * the two answers anonymised (labelled A and B, no model names) in an order
  * drawn from the run's seed; a person votes A, B, tie or both bad through
  * `vote`. The tournament waits for votes and journals each as it arrives, so
- * a restarted run only asks for the votes still missing.
+ * a restarted run only asks for the votes still missing. `tslm arena run
+ * --vote` serves the ballots on a voting page (voting.ts).
  *
  * @example
  * const human = createHumanJudge();
@@ -35,6 +36,8 @@ export interface HumanJudge extends Judge {
   next(): Promise<Ballot>;
   /** Records a vote on a pending ballot. */
   vote(ballotId: string, vote: HumanVote): void;
+  /** Calls `listener` whenever a new ballot is put up; returns the unsubscribe function. */
+  subscribe(listener: (ballot: Ballot) => void): () => void;
 }
 
 const VOTES: Record<HumanVote, OrderVerdict> = { A: "first", B: "second", tie: "tie", both_bad: "both_bad" };
@@ -42,6 +45,7 @@ const VOTES: Record<HumanVote, OrderVerdict> = { A: "first", B: "second", tie: "
 export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudge {
   const open = new Map<string, { ballot: Ballot; resolve: (r: JudgeResult) => void; reject: (e: Error) => void }>();
   const waiters: ((b: Ballot) => void)[] = [];
+  const listeners = new Set<(b: Ballot) => void>();
   const id = cfg.id ?? "human";
   return {
     id,
@@ -66,8 +70,8 @@ export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudg
           open.delete(ballot.id);
           reject(new JudgeError("voting was cancelled"));
         }, { once: true });
-        const w = waiters.shift();
-        if (w) w(ballot);
+        for (const w of waiters.splice(0)) w(ballot);
+        for (const l of listeners) l(ballot);
       });
     },
     pending: () => [...open.values()].map((o) => o.ballot),
@@ -75,6 +79,10 @@ export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudg
       const first = open.values().next();
       if (!first.done) return Promise.resolve(first.value.ballot);
       return new Promise((resolve) => waiters.push(resolve));
+    },
+    subscribe(listener: (ballot: Ballot) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     vote(ballotId: string, vote: HumanVote): void {
       const o = open.get(ballotId);

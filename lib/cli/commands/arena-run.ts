@@ -1,12 +1,14 @@
 /**
- * `tslm arena run CONFIG.yaml [--resume]` plays a tournament into a durable
- * run folder; `tslm arena merge OUT RUN...` unites the shards of a run played
+ * `tslm arena run CONFIG.yaml [--resume] [--vote]` plays a tournament into a
+ * durable run folder (with a voting page for human judges); `tslm arena merge OUT RUN...` unites the shards of a run played
  * on several machines.
  */
 import type { Command } from "commander";
 import { arenaGroup } from "./arena-group.js";
 import { printResult } from "../output.js";
 import { TslmError } from "../../util/errors.js";
+import type { HumanJudge } from "../../arena/judges/human.js";
+import type { VotingServer } from "../../arena/judges/voting.js";
 
 interface RunFlags {
   resume?: boolean;
@@ -15,6 +17,15 @@ interface RunFlags {
   shard?: string;
   json?: boolean;
   failOnErrors?: boolean;
+  vote?: boolean;
+  votePort?: string;
+  voteHost?: string;
+}
+
+function parsePort(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n > 65535) throw new TslmError(`--vote-port expects a port number 0-65535 (0: any free port), got '${s}'`, { key: "--vote-port" });
+  return n;
 }
 
 function parseShard(s: string): { index: number; count: number } {
@@ -34,6 +45,9 @@ export function register(program: Command): void {
     .option("--dir <dir>", "run folder (default: OUT/NAME from the config)")
     .option("--shard <i/n>", "play shard i of n (static schedules); merge the shards with `tslm arena merge`")
     .option("--fail-on-errors", "exit with status 3 when any battle could not be decided")
+    .option("--vote", "serve a voting page for the config's human judges (the address is printed on stderr)")
+    .option("--vote-port <port>", "port of the voting page (default: any free port)")
+    .option("--vote-host <host>", "interface of the voting page (default 127.0.0.1)")
     .option("--json", "print the run summary as one JSON object")
     .action(async (configFile: string, flags: RunFlags) => {
       const { runTournament } = await import("../../arena/run.js");
@@ -44,9 +58,18 @@ export function register(program: Command): void {
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
+      let voting: VotingServer | undefined;
+      let humans = 0;
       try {
         const shard = flags.shard ? parseShard(flags.shard) : undefined;
-        const run = await runTournament(configFile, { resume: flags.resume, retryErrors: flags.retryErrors, dir: flags.dir, shard, signal: stop.signal });
+        if (flags.vote) {
+          const { startVotingServer } = await import("../../arena/judges/voting.js");
+          voting = await startVotingServer({ port: flags.votePort === undefined ? 0 : parsePort(flags.votePort), host: flags.voteHost });
+          process.stderr.write(`tslm: voting page: ${voting.url}\n`);
+        }
+        const onHumanJudge = voting ? (j: HumanJudge) => (humans++, voting!.add(j)) : undefined;
+        const run = await runTournament(configFile, { resume: flags.resume, retryErrors: flags.retryErrors, dir: flags.dir, shard, signal: stop.signal, onHumanJudge });
+        if (voting && humans === 0) process.stderr.write("tslm: --vote: this config has no human judge, so there was nothing to vote on\n");
         const s = run.summary;
         const result = {
           dir: s.dir,
@@ -70,6 +93,12 @@ export function register(program: Command): void {
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
+        if (voting) {
+          // Let open pages learn that the tournament is over before the server goes.
+          voting.finish();
+          await new Promise((r) => setTimeout(r, 200));
+          await voting.close();
+        }
       }
     });
 
