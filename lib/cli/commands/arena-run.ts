@@ -67,7 +67,13 @@ export function register(program: Command): void {
           voting = await startVotingServer({ port: flags.votePort === undefined ? 0 : parsePort(flags.votePort), host: flags.voteHost });
           process.stderr.write(`tslm: voting page: ${voting.url}\n`);
         }
-        const onHumanJudge = voting ? (j: HumanJudge) => (humans++, voting!.add(j)) : undefined;
+        const server = voting;
+        const onHumanJudge = server
+          ? (j: HumanJudge) => {
+              humans++;
+              server.add(j);
+            }
+          : undefined;
         const run = await runTournament(configFile, { resume: flags.resume, retryErrors: flags.retryErrors, dir: flags.dir, shard, signal: stop.signal, onHumanJudge });
         if (voting && humans === 0) process.stderr.write("tslm: --vote: this config has no human judge, so there was nothing to vote on\n");
         const s = run.summary;
