@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch CPU peer for `npm run bench -- train`.
+"""PyTorch peer for `npm run bench -- train` (CPU) and `npm run bench -- gpu` (CUDA).
 
 The same LLaMA-style decoder as tslm's benchmark (embedding, RMSNorm, rotary
 embedding with rotate_half, causal multi-head attention written as matmul +
@@ -14,7 +14,7 @@ Usage: /usr/bin/python3 bench/_pytorch_train.py '<json>' where the JSON holds
 (optional: first print the float32 N x N matmul rate)}. Prints one JSON object per measured row:
 tokensPerSec from the fastest timed step, meanTokensPerSec from all of them.
 
-Fair settings (ARCHITECTURE.md): fp32 matmuls run in OpenBLAS with 2 threads
+Fair settings on the CPU (ARCHITECTURE.md): fp32 matmuls run in OpenBLAS with 2 threads
 and OMP_WAIT_POLICY=PASSIVE; bf16 runs under torch.autocast on oneDNN with the
 default (spinning) policy. The caller sets the environment before launch.
 """

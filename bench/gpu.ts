@@ -115,8 +115,9 @@ async function tfOpMicros(count = 2000): Promise<number> {
 
 async function trainRow(config: string, mode: Mode, batch: number, steps: number, warmup: number): Promise<Row> {
   const c = CONFIGS[config];
+  let trainer: ReturnType<typeof makeTrainer> | undefined;
   try {
-    const trainer = makeTrainer(c, mode, SEQ, batch);
+    trainer = makeTrainer(c, mode, SEQ, batch);
     let loss = 0;
     for (let i = 0; i < warmup; i++) loss = await trainer.stepAsync();
     let best = Infinity;
@@ -125,11 +126,13 @@ async function trainRow(config: string, mode: Mode, batch: number, steps: number
       loss = await trainer.stepAsync();
       best = Math.min(best, performance.now() - t0);
     }
-    trainer.dispose();
     const tokensPerSec = (SEQ * batch * 1000) / best;
     return { config, mode, batch, backend: "tfjs-webgpu", tokensPerSec, gflops: (tokensPerSec * flopsPerToken(llamaConfig(c), SEQ)) / 1e9, loss };
   } catch (e) {
     return { config, mode, batch, backend: "tfjs-webgpu", tokensPerSec: NaN, gflops: NaN, note: `failed: ${(e as Error).message.slice(0, 300)}` };
+  } finally {
+    // A failed row must not keep its GPU memory for the next ones.
+    trainer?.dispose();
   }
 }
 
@@ -143,6 +146,7 @@ interface Peer {
 function pytorchCuda(configs: string[], modes: Mode[], batches: number[], steps: number, warmup: number, matmulSize: number): Peer {
   const py = process.env.PYTHON ?? "python3";
   const probe = spawnSync(py, ["-c", "import torch,json; print(json.dumps({'cuda': torch.cuda.is_available(), 'name': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'torch': torch.__version__}))"], { encoding: "utf8" });
+  if (probe.error) return { rows: [], error: `cannot run ${py} (set PYTHON to a Python with PyTorch): ${probe.error.message}` };
   if (probe.status !== 0) return { rows: [], error: `${py} has no PyTorch: ${(probe.stderr || "").trim().split("\n").pop()}` };
   const p = JSON.parse(probe.stdout.trim().split("\n").pop()!) as { cuda: boolean; name: string; torch: string };
   if (!p.cuda) return { rows: [], error: `PyTorch ${p.torch} sees no CUDA device` };
@@ -178,9 +182,9 @@ async function main(): Promise<void> {
   for (const c of configs) if (!CONFIGS[c]) throw new Error(`unknown config '${c}' (known: ${Object.keys(CONFIGS).join(", ")})`);
   const modes = (flag("modes") ?? "full,lora").split(",") as Mode[];
   for (const m of modes) if (m !== "full" && m !== "lora") throw new Error(`unknown mode '${m}' (full, lora)`);
-  const batches = (flag("batches") ?? "8").split(",").map(Number);
-  const steps = Number(flag("steps") ?? 5), warmup = Number(flag("warmup") ?? 2);
-  const matmulSize = Number(flag("matmul-size") ?? 4096);
+  const batches = (flag("batches") ?? "8").split(",").map((b) => count("batches", b, 1));
+  const steps = count("steps", flag("steps") ?? "5", 1), warmup = count("warmup", flag("warmup") ?? "2", 0);
+  const matmulSize = count("matmul-size", flag("matmul-size") ?? "4096", 1);
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -224,6 +228,13 @@ async function main(): Promise<void> {
   for (const n of notes) log(`note: ${n}`);
   if (json) process.stdout.write(JSON.stringify({ bench: "gpu", adapter, webgpuMatmulGflops: webgpuMatmul, webgpuOpMicros, pytorchMatmulGflops: peer.matmulGflops, pytorchDevice: peer.device, seq: SEQ, rows, notes }) + "\n");
   if (!rows.some((r) => Number.isFinite(r.tokensPerSec))) process.exitCode = 1;
+}
+
+/** A whole number >= min from a flag, or an error naming the flag. */
+function count(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} expects whole numbers >= ${min}, got '${value}'`);
+  return n;
 }
 
 function fmt(x: number, width: number, digits: number): string {

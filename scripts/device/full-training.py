@@ -6,7 +6,7 @@ embeddings), trains STEPS steps of torch.optim.AdamW (lr 3e-3, betas
 0.9/0.999, eps 1e-8; weight decay 0.01 on matrices only, as tslm does) on
 the fixed token ids with labels = inputs, in float64, and writes each step's
 loss and the trained model (float32, save_pretrained).
-test/train/full-training-reference.test.ts repeats the steps in tslm.
+test/train/pytorch-reference.test.ts repeats the steps in tslm.
 
 Usage: python3 scripts/device/full-training.py FIXTURES_DIR (test/fixtures)
 """

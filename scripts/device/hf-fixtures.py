@@ -5,7 +5,7 @@ Needs PyTorch, transformers and safetensors (no network, no GPU). For each
 case it builds a tiny randomly initialised model with transformers' own
 classes, writes it with `save_pretrained` (safetensors) and records its
 logits for fixed token ids, computed in float64 from the saved weights, in
-`expected.json`. tslm's `test/model/hf-reference.spec.ts` loads each folder
+`expected.json`. tslm's `test/model/hf-reference.test.ts` loads each folder
 with `loadModel` and compares its logits with these.
 
 Usage: python3 scripts/device/hf-fixtures.py OUT_DIR

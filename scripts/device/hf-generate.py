@@ -12,13 +12,9 @@ from pathlib import Path
 
 import torch
 
-from common import load_float64, versions
+from common import INPUT_IDS, load_float64, versions
 
-PROMPTS = [
-    [1, 17, 42, 99, 3, 64, 127, 5, 88, 23, 51, 7],
-    [2, 110, 9, 33, 76, 0, 45, 120, 14, 61, 38, 102],
-    [1, 5, 9],
-]
+PROMPTS = INPUT_IDS + [[1, 5, 9]]
 NEW_TOKENS = 24
 SETTINGS = [{}, {"repetition_penalty": 1.3}]
 

@@ -183,6 +183,7 @@ describe("arena/judges", () => {
       assert.equal(h.pending().length, 1);
       assert.throws(() => h.vote("nope", "A"), /no pending ballot/);
       assert.throws(() => h.vote(b.id, "C" as never), /A, B, tie or both_bad/);
+      assert.throws(() => h.vote(b.id, "toString" as never), /A, B, tie or both_bad/, "inherited names are not votes");
       h.vote(b.id, "both_bad");
       assert.equal((await pending).verdict, "both_bad");
       assert.equal(h.pending().length, 0);

@@ -29,6 +29,11 @@ async function call(url: string, path: string, token: string | null, body?: unkn
 
 describe("arena: the voting page for human judges", function () {
   this.timeout(120_000);
+  let cleanup: (() => void) | undefined;
+  afterEach(() => {
+    cleanup?.();
+    cleanup = undefined;
+  });
   after(() => removeTempDirs());
 
   it("serves ballots over HTTP to whoever holds the token, records each vote, and says when the tournament is over", async () => {
@@ -61,21 +66,51 @@ describe("arena: the voting page for human judges", function () {
           assert.equal(bad.status, 400);
           assert.match(bad.json.error, /vote must be one of A, B, tie, both_bad/);
           assert.equal((await call(server.url, "/api/vote", token, "{not json")).status, 400);
+          assert.equal((await call(server.url, "/api/vote", token, { ballot: b.id, vote: "A" })).status, 400, "no judge");
           assert.equal((await call(server.url, "/api/vote", token, { judge: "bob", ballot: b.id, vote: "A" })).status, 404);
+          assert.equal((await call(server.url, "/api/next?judge=bob", token)).status, 404, "unknown judge");
+          const big = await call(server.url, "/api/vote", token, { judge: "alice", ballot: b.id, vote: "A", pad: "x".repeat(200_000) });
+          assert.equal(big.status, 413);
+          assert.match(big.json.error, /over 65536 bytes/);
           assert.equal((await call(server.url, "/api/vote", null, { judge: "alice", ballot: b.id, vote: "A" })).status, 403);
         }
         const ok = await call(server.url, "/api/vote", token, { judge: "alice", ballot: b.id, vote: v });
         assert.equal(ok.status, 200, JSON.stringify(ok.json));
         // The same ballot cannot be voted twice.
-        assert.equal((await call(server.url, "/api/vote", token, { judge: "alice", ballot: b.id, vote: v })).status, 404);
+        assert.equal((await call(server.url, "/api/vote", token, { judge: "alice", ballot: b.id, vote: v })).status, 409);
       }
       const run = await running;
-      server.finish();
-      assert.deepEqual((await call(server.url, "/api/next", token)).json, { done: true, voted: 6 });
+      // A page waiting when the server closes hears that the run is over.
+      const waiting = call(server.url, "/api/next", token);
+      await new Promise((r) => setTimeout(r, 100));
+      const closing = server.close();
+      assert.deepEqual((await waiting).json, { done: true, voted: 6 });
+      await closing;
       assert.equal(run.judgments.length, 6);
       const count = (v: string) => run.judgments.filter((j) => j.verdict === v).length;
       assert.deepEqual([count("first"), count("second"), count("tie"), count("both_bad")], [2, 2, 1, 1]);
       assert.ok(run.judgments.every((j) => j.judge === "alice"));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("puts up a ballot for every pairing even when two pairings show the same two answers", async () => {
+    // Three models that answer every prompt alike: their three pairings look the same on each prompt.
+    const same = Object.fromEntries(["m1", "m2", "m3"].map((n) => [n, { name: n, type: "custom" as const, identity: { n }, cacheable: false, generate: async () => ({ text: "4" }) }]));
+    const server = await startVotingServer({ waitMs: 2000 });
+    try {
+      const token = new URL(server.url).searchParams.get("token")!;
+      const cfg = { name: "s", out: tempDir(), suite: MINI_SUITE, cache: false as const, seed: 6, prompts: { limit: 1 }, contestants: ["m1", "m2", "m3"].map((name) => ({ name, type: "custom" as const })), judge: { type: "human" as const } };
+      const running = runTournament(cfg, { contestants: same, onHumanJudge: (j) => server.add(j), ...quiet });
+      const ids = new Set<string>();
+      for (let k = 0; k < 3; k++) {
+        const next = await call(server.url, "/api/next", token);
+        ids.add(next.json.ballot.id);
+        assert.equal((await call(server.url, "/api/vote", token, { judge: "human", ballot: next.json.ballot.id, vote: "tie" })).status, 200);
+      }
+      assert.equal(ids.size, 3);
+      assert.equal((await running).judgments.length, 3);
     } finally {
       await server.close();
     }
@@ -132,6 +167,8 @@ describe("arena: the voting page for human judges", function () {
       child.on("exit", (code) => reject(new Error(`tslm exited (${code}) before serving the page: ${stderr}`)));
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // If anything below fails, the voting process must not wait for votes forever.
+    cleanup = () => child.kill();
 
     const { chromium } = await import("playwright-core");
     mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });

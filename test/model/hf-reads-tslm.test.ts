@@ -47,6 +47,7 @@ describe("models tslm writes, as transformers reads them", function () {
       assert.equal(e.rope_type, want.rope);
       assert.equal(e.sliding_window ?? null, want.window);
       assert.equal(e.tied, want.tied);
+      assert.deepEqual(Object.keys(e.loading).filter((k) => k.endsWith("_keys")).sort(), ["mismatched_keys", "missing_keys", "unexpected_keys"]);
       for (const [k, v] of Object.entries(e.loading)) assert.deepEqual(v, [], `transformers' ${k}`);
       const shards = readdirSync(dir).filter((f) => f.endsWith(".safetensors"));
       assert.equal(shards.length, want.shards);

@@ -67,9 +67,13 @@ describe("Hugging Face reference (transformers' own models): logits and greedy g
     models: Record<string, { setting: { repetition_penalty?: number }; prompt: number[]; tokens: number[] }[]>;
   };
 
-  /** tslm stops at the model's EOS (id 2 here); transformers was run without stopping. */
-  function sameUntilEos(got: number[], want: number[], what: string): void {
-    const eos = want.indexOf(2);
+  it("has transformers' generations for every fixture", () => {
+    assert.deepEqual(Object.keys(GEN.models).sort(), CASES);
+  });
+
+  /** tslm stops at the model's EOS (from generation_config.json); transformers was run without stopping. */
+  function sameUntilEos(got: number[], want: number[], eosId: number, what: string): void {
+    const eos = want.indexOf(eosId);
     const expected = eos >= 0 ? want.slice(0, eos) : want;
     assert.deepEqual(got, expected, what);
   }
@@ -77,6 +81,7 @@ describe("Hugging Face reference (transformers' own models): logits and greedy g
   for (const name of Object.keys(GEN.models)) {
     it(`${name}: greedy generation equals transformers' generate, alone and batched, with and without repetition penalty`, async () => {
       const model = await loadModel(join(ROOT, name));
+      const eosId = (JSON.parse(readFileSync(join(ROOT, name, "generation_config.json"), "utf8")) as { eos_token_id: number }).eos_token_id;
       try {
         const runs = GEN.models[name];
         for (const penalty of [1, 1.3]) {
@@ -85,11 +90,12 @@ describe("Hugging Face reference (transformers' own models): logits and greedy g
           const options = { maxNewTokens: GEN.max_new_tokens, repetitionPenalty: penalty };
           for (const r of mine) {
             const alone = await generate(model, null, { ids: r.prompt }, options);
-            sameUntilEos(alone.tokenIds, r.tokens, `${name} penalty ${penalty} prompt ${r.prompt.length} tokens`);
+            sameUntilEos(alone.tokenIds, r.tokens, eosId, `${name} penalty ${penalty} prompt ${r.prompt.length} tokens`);
           }
           // The three prompts (12, 12 and 3 tokens: padded) in one batch.
           const batch = await generateBatch(model, null, mine.map((r) => ({ ids: r.prompt })), options);
-          batch.forEach((b, i) => sameUntilEos(b.tokenIds, mine[i].tokens, `${name} penalty ${penalty} batch row ${i}`));
+          assert.equal(batch.length, 3);
+          batch.forEach((b, i) => sameUntilEos(b.tokenIds, mine[i].tokens, eosId, `${name} penalty ${penalty} batch row ${i}`));
         }
       } finally {
         model.dispose();

@@ -54,7 +54,7 @@ describe("PEFT round trip (adapters read and written by PEFT itself)", function 
       try {
         const base = values(model.forward(want.input_ids));
         const lora = loadAdapter(dir, model);
-        // PEFT found every tensor tslm wrote.
+        // PEFT made a LoRA pair for every module tslm adapted (the logits below show it loaded their values).
         assert.equal(want.lora_tensors, 2 * lora.layers.size);
         const got = values(model.forward(want.input_ids));
         const diff = maxAbsDiff(got, want.logits.flat(2));
@@ -109,6 +109,8 @@ describe("PEFT round trip (adapters read and written by PEFT itself)", function 
         losses.push(value.dataSync()[0]);
         tfc.dispose([value, ...Object.values(grads)]);
       }
+      assert.ok(ref.steps > 0);
+      assert.equal(ref.losses.length, ref.steps);
       for (let i = 0; i < ref.steps; i++) assert.ok(Math.abs(losses[i] - ref.losses[i]) < 1e-5, `step ${i + 1}: tslm ${losses[i]}, PyTorch ${ref.losses[i]}`);
       // The steps moved the loss, so agreeing means the same updates.
       assert.ok(ref.losses[0] - ref.final_loss > 0.1);

@@ -5,6 +5,8 @@
  * through transformers' chat templates (scripts/device/tokenizer-reference.py,
  * transformers 5.17 / tokenizers 0.23; test/fixtures/tokenizers/hf-reference.json).
  * Ids, decoded text and chat templates (text and ids) must be identical.
+ * (Llama 3's tokenizer_config.json asks for clean_up_tokenization_spaces;
+ * transformers 5 ignores it for BPE tokenizers, as tslm does.)
  */
 import { strict as assert } from "node:assert";
 import { loadTokenizer } from "../../lib/tokenizer/tokenizer.js";

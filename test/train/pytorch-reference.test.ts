@@ -47,6 +47,8 @@ describe("full fine-tuning against PyTorch", function () {
         losses.push(value.dataSync()[0]);
         tf.dispose([value, ...Object.values(grads)]);
       }
+      assert.ok(ref.steps > 0);
+      assert.equal(ref.losses.length, ref.steps);
       for (let i = 0; i < ref.steps; i++) assert.ok(Math.abs(losses[i] - ref.losses[i]) < 1e-5, `step ${i + 1}: tslm ${losses[i]}, PyTorch ${ref.losses[i]}`);
       assert.ok(ref.losses[0] - ref.final_loss > 0.5, "the steps moved the loss");
       const final = model.loss(ids, ids);

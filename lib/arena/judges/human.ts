@@ -40,7 +40,14 @@ export interface HumanJudge extends Judge {
   subscribe(listener: (ballot: Ballot) => void): () => void;
 }
 
-const VOTES: Record<HumanVote, OrderVerdict> = { A: "first", B: "second", tie: "tie", both_bad: "both_bad" };
+const VERDICTS: Record<HumanVote, OrderVerdict> = { A: "first", B: "second", tie: "tie", both_bad: "both_bad" };
+
+/** The votes a person can give. */
+export const HUMAN_VOTES = Object.keys(VERDICTS) as readonly HumanVote[];
+
+export function isHumanVote(v: unknown): v is HumanVote {
+  return typeof v === "string" && Object.hasOwn(VERDICTS, v);
+}
 
 export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudge {
   const open = new Map<string, { ballot: Ballot; resolve: (r: JudgeResult) => void; reject: (e: Error) => void }>();
@@ -56,8 +63,12 @@ export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudg
     disagreement: "tie",
     strongWeight: 1,
     judge(input: JudgeInput): Promise<JudgeResult> {
+      // Two pairings can show the same two texts on one prompt (models that answer alike): each still gets its own ballot.
+      const base = shortId({ human: id, prompt: input.prompt.id, a: input.first, b: input.second });
+      let ballotId = base;
+      for (let k = 2; open.has(ballotId); k++) ballotId = `${base}.${k}`;
       const ballot: Ballot = {
-        id: shortId({ human: id, prompt: input.prompt.id, a: input.first, b: input.second }),
+        id: ballotId,
         prompt_id: input.prompt.id,
         category: input.prompt.category,
         messages: input.prompt.messages,
@@ -87,9 +98,9 @@ export function createHumanJudge(cfg: Partial<HumanJudgeConfig> = {}): HumanJudg
     vote(ballotId: string, vote: HumanVote): void {
       const o = open.get(ballotId);
       if (!o) throw new JudgeError(`no pending ballot '${ballotId}'`);
-      if (!(vote in VOTES)) throw new JudgeError(`vote must be A, B, tie or both_bad; got ${JSON.stringify(vote)}`);
+      if (!isHumanVote(vote)) throw new JudgeError(`vote must be A, B, tie or both_bad; got ${JSON.stringify(vote)}`);
       open.delete(ballotId);
-      o.resolve({ verdict: VOTES[vote], attempts: 1 });
+      o.resolve({ verdict: VERDICTS[vote], attempts: 1 });
     },
   };
 }

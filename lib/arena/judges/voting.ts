@@ -17,9 +17,9 @@
  * `POST /api/vote` takes `{judge, ballot, vote}` with vote A, B, tie or both_bad.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { Ballot, HumanJudge, HumanVote } from "./human.js";
+import { HUMAN_VOTES, isHumanVote, type Ballot, type HumanJudge } from "./human.js";
 
 export interface VotingServerOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -45,7 +45,6 @@ export interface VotingServer {
   close(): Promise<void>;
 }
 
-const VOTES: readonly HumanVote[] = ["A", "B", "tie", "both_bad"];
 const MAX_BODY = 64 * 1024;
 
 export async function startVotingServer(options: VotingServerOptions = {}): Promise<VotingServer> {
@@ -80,6 +79,7 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
   };
 
   const next = async (res: ServerResponse, only: string | null, closed: () => boolean): Promise<void> => {
+    if (only !== null && judges.size > 0 && !judges.has(only)) return json(res, 404, { error: `no human judge '${only}' (judges: ${[...judges.keys()].join(", ")})` });
     const deadline = Date.now() + waitMs;
     for (;;) {
       const p = firstPending(only);
@@ -101,19 +101,20 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
 
   const vote = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
-    if (body === null) return json(res, 413, { error: `request body over ${MAX_BODY} bytes` });
-    let v: { judge?: unknown; ballot?: unknown; vote?: unknown };
+    if (body === null) return json(res, 413, { error: `request body over ${MAX_BODY} bytes` }, true);
+    let v: unknown;
     try {
       v = JSON.parse(body);
     } catch {
       return json(res, 400, { error: "body must be JSON: {judge, ballot, vote}" });
     }
-    if (typeof v !== "object" || v === null) return json(res, 400, { error: "body must be a JSON object: {judge, ballot, vote}" });
-    const judge = judges.get(String(v.judge));
-    if (!judge) return json(res, 404, { error: `no human judge '${String(v.judge)}'` });
-    if (!VOTES.includes(v.vote as HumanVote)) return json(res, 400, { error: `vote must be one of ${VOTES.join(", ")}; got ${JSON.stringify(v.vote)}` });
-    if (!judge.pending().some((b) => b.id === v.ballot)) return json(res, 404, { error: `ballot '${String(v.ballot)}' is not waiting for a vote (voted already?)` });
-    judge.vote(String(v.ballot), v.vote as HumanVote);
+    const { judge: judgeId, ballot, vote: choice } = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
+    if (typeof judgeId !== "string" || typeof ballot !== "string") return json(res, 400, { error: "body must be a JSON object {judge, ballot, vote} with string judge and ballot" });
+    if (!isHumanVote(choice)) return json(res, 400, { error: `vote must be one of ${HUMAN_VOTES.join(", ")}; got ${JSON.stringify(choice)}` });
+    const judge = judges.get(judgeId);
+    if (!judge) return json(res, 404, { error: `no human judge '${judgeId}'` });
+    if (!judge.pending().some((b) => b.id === ballot)) return json(res, 409, { error: `ballot '${ballot}' is not waiting for a vote (voted already, or the run moved on)` });
+    judge.vote(ballot, choice);
     voted++;
     return json(res, 200, { ok: true, voted });
   };
@@ -123,7 +124,7 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
     res.setHeader("cache-control", "no-store");
     res.setHeader("x-content-type-options", "nosniff");
     if (req.method === "GET" && url.pathname === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'" });
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": `default-src 'none'; script-src '${SCRIPT_HASH}'; style-src 'unsafe-inline'; connect-src 'self'` });
       res.end(PAGE);
       return;
     }
@@ -160,77 +161,46 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
     get voted() {
       return voted;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        done = true;
-        wake();
+    async close(): Promise<void> {
+      // Waiting pages first hear that the run is over; then the connections go.
+      done = true;
+      wake();
+      await new Promise((r) => setTimeout(r, 50));
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+    },
   };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+function json(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...(closeConnection ? { connection: "close" } : {}) });
   res.end(JSON.stringify(body));
 }
 
+/** The request body as text, or null past MAX_BODY (the rest is drained, so the 413 reaches the client). */
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY) {
+      req.resume();
+      return resolve(null);
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        resolve(null);
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(size > MAX_BODY ? null : Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
 }
 
 /** The voting page: plain DOM, text only (answers never become HTML). */
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>tslm arena: vote</title>
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}
-header{padding:10px 20px;background:#fff;border-bottom:1px solid #ddd;display:flex;gap:16px;align-items:baseline}
-header h1{font-size:17px;margin:0}#status{color:#666}
-main{padding:16px 20px;max-width:1300px;margin:auto}
-.msg{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:6px 0;white-space:pre-wrap}
-.role{font-size:12px;text-transform:uppercase;color:#888;display:block}
-.answers{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin-top:14px}
-.answer{background:#fff;border:2px solid #ccd;border-radius:6px;padding:10px 14px;white-space:pre-wrap;min-height:80px}
-.answer h2{font-size:14px;margin:0 0 6px}
-.buttons{display:flex;gap:10px;margin:16px 0}
-button{font-size:15px;padding:8px 18px;border-radius:6px;border:1px solid #888;background:#fff;cursor:pointer}
-button:disabled{opacity:.5;cursor:default}
-#error{color:#b00020;white-space:pre-wrap}
-</style></head>
-<body data-state="loading">
-<header><h1>tslm arena</h1><span id="status">connecting</span></header>
-<main>
-<div id="ballot" hidden>
-  <div id="meta" class="role"></div>
-  <div id="conversation"></div>
-  <div class="answers">
-    <div class="answer" id="answer-a"><h2>Answer A</h2><div class="text"></div></div>
-    <div class="answer" id="answer-b"><h2>Answer B</h2><div class="text"></div></div>
-  </div>
-  <div class="buttons">
-    <button data-vote="A">A is better (1)</button>
-    <button data-vote="B">B is better (2)</button>
-    <button data-vote="tie">Tie (3)</button>
-    <button data-vote="both_bad">Both bad (4)</button>
-  </div>
-</div>
-<p id="message"></p>
-<p id="error"></p>
-</main>
-<script>
+/** The page's one script; the Content-Security-Policy allows exactly it (by hash), nothing inline besides. */
+const SCRIPT = `
 const params = new URLSearchParams(location.search);
 const token = params.get("token") || "";
 const only = params.get("judge");
@@ -302,6 +272,47 @@ async function vote(v) {
 for (const btn of document.querySelectorAll("button")) btn.addEventListener("click", () => vote(btn.dataset.vote));
 document.addEventListener("keydown", (e) => { const v = { 1: "A", 2: "B", 3: "tie", 4: "both_bad" }[e.key]; if (v) vote(v); });
 poll();
-</script>
+`;
+const SCRIPT_HASH = `sha256-${createHash("sha256").update(SCRIPT).digest("base64")}`;
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tslm arena: vote</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}
+header{padding:10px 20px;background:#fff;border-bottom:1px solid #ddd;display:flex;gap:16px;align-items:baseline}
+header h1{font-size:17px;margin:0}#status{color:#666}
+main{padding:16px 20px;max-width:1300px;margin:auto}
+.msg{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:6px 0;white-space:pre-wrap}
+.role{font-size:12px;text-transform:uppercase;color:#888;display:block}
+.answers{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin-top:14px}
+.answer{background:#fff;border:2px solid #ccd;border-radius:6px;padding:10px 14px;white-space:pre-wrap;min-height:80px}
+.answer h2{font-size:14px;margin:0 0 6px}
+.buttons{display:flex;gap:10px;margin:16px 0}
+button{font-size:15px;padding:8px 18px;border-radius:6px;border:1px solid #888;background:#fff;cursor:pointer}
+button:disabled{opacity:.5;cursor:default}
+#error{color:#b00020;white-space:pre-wrap}
+</style></head>
+<body data-state="loading">
+<header><h1>tslm arena</h1><span id="status">connecting</span></header>
+<main>
+<div id="ballot" hidden>
+  <div id="meta" class="role"></div>
+  <div id="conversation"></div>
+  <div class="answers">
+    <div class="answer" id="answer-a"><h2>Answer A</h2><div class="text"></div></div>
+    <div class="answer" id="answer-b"><h2>Answer B</h2><div class="text"></div></div>
+  </div>
+  <div class="buttons">
+    <button data-vote="A">A is better (1)</button>
+    <button data-vote="B">B is better (2)</button>
+    <button data-vote="tie">Tie (3)</button>
+    <button data-vote="both_bad">Both bad (4)</button>
+  </div>
+</div>
+<p id="message"></p>
+<p id="error"></p>
+</main>
+<script>${SCRIPT}</script>
 </body></html>
 `;

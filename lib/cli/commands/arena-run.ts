@@ -62,10 +62,16 @@ export function register(program: Command): void {
       let humans = 0;
       try {
         const shard = flags.shard ? parseShard(flags.shard) : undefined;
+        if (!flags.vote && (flags.votePort !== undefined || flags.voteHost !== undefined)) {
+          throw new TslmError("--vote-port and --vote-host need --vote", { key: flags.votePort !== undefined ? "--vote-port" : "--vote-host" });
+        }
         if (flags.vote) {
           const { startVotingServer } = await import("../../arena/judges/voting.js");
           voting = await startVotingServer({ port: flags.votePort === undefined ? 0 : parsePort(flags.votePort), host: flags.voteHost });
           process.stderr.write(`tslm: voting page: ${voting.url}\n`);
+          if (flags.voteHost !== undefined && !/^(127\.|::1$|localhost$)/.test(flags.voteHost)) {
+            process.stderr.write("tslm: the voting page is reachable from the network over plain HTTP: its token travels unencrypted\n");
+          }
         }
         const server = voting;
         const onHumanJudge = server
@@ -99,12 +105,8 @@ export function register(program: Command): void {
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        if (voting) {
-          // Let open pages learn that the tournament is over before the server goes.
-          voting.finish();
-          await new Promise((r) => setTimeout(r, 200));
-          await voting.close();
-        }
+        // Open pages hear that the tournament is over before the server goes.
+        await voting?.close();
       }
     });
 
