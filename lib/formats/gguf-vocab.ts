@@ -10,6 +10,7 @@
 import { FormatError } from "../util/errors.js";
 import { GgufTokenType, GgufValueType, KEY } from "./gguf-constants.js";
 import type { GgufValue } from "./gguf-writer.js";
+import { byteLevelBpeJson } from "../tokenizer/bpe-json.js";
 
 type Json = Record<string, unknown>;
 
@@ -154,4 +155,78 @@ export function placeholderVocab(vocabSize: number): GgufVocab {
     pre: "default",
     warnings: ["the model has no tokenizer: wrote placeholder tokens <tN> (token ids work, text does not)"],
   };
+}
+
+/** A Hugging Face tokenizer (tokenizer.json and tokenizer_config.json objects) rebuilt from GGUF metadata. */
+export interface HfTokenizerFiles {
+  tokenizerJson: Json;
+  tokenizerConfig: Json;
+}
+
+/**
+ * Rebuilds `tokenizer.json` + `tokenizer_config.json` from a GGUF file's
+ * `tokenizer.ggml.*` metadata: byte-level BPE ("gpt2" model) with one of the
+ * pre-tokenizers llama.cpp names and tslm knows (gpt-2, llama-bpe, qwen2).
+ * Control tokens become special added tokens, user-defined ones plain added
+ * tokens; placeholder (unused) ids are left out. What GGUF does not store is
+ * implied by the family: NFC normalization for qwen2, whole-word lookup
+ * (ignore_merges) for llama-bpe. Returns null for a file
+ * without a usable vocabulary (placeholder tokens, no merges).
+ * @throws FormatError naming the key of anything it cannot rebuild.
+ */
+export function hfTokenizerFromGguf(get: (key: string) => unknown, file?: string): HfTokenizerFiles | null {
+  const model = get(KEY.tokenizerModel);
+  if (model === undefined) return null;
+  if (model !== "gpt2") {
+    throw new FormatError(`tokenizer model '${String(model)}' (SentencePiece-style) cannot be rebuilt yet; only byte-level BPE ('gpt2')`, { file, key: KEY.tokenizerModel });
+  }
+  const tokens = get(KEY.tokens);
+  const merges = get(KEY.merges);
+  if (!Array.isArray(tokens) || tokens.length === 0) throw new FormatError("no tokens", { file, key: KEY.tokens });
+  if (!Array.isArray(merges) || merges.length === 0) return null;
+  const types = (get(KEY.tokenType) as number[] | undefined) ?? [];
+  const preName = String(get(KEY.tokenizerPre) ?? "default");
+  const known = KNOWN_PRE.find((k) => k.pre === preName);
+  if (!known) {
+    throw new FormatError(`pre-tokenizer '${preName}' is not one tslm can rebuild (${KNOWN_PRE.map((k) => k.pre).join(", ")})`, { file, key: KEY.tokenizerPre });
+  }
+  const vocab: Record<string, number> = {};
+  const added: Json[] = [];
+  tokens.forEach((t, id) => {
+    const type = types[id] ?? GgufTokenType.NORMAL;
+    if (type === GgufTokenType.UNUSED) return;
+    if (type === GgufTokenType.CONTROL || type === GgufTokenType.USER_DEFINED) {
+      added.push({ id, content: String(t), single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === GgufTokenType.CONTROL });
+    } else vocab[String(t)] = id;
+  });
+  const byteLevel = (useRegex: boolean): Json => ({ type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
+  const preTokenizer: Json = known.pre === "gpt-2"
+    ? byteLevel(true)
+    : { type: "Sequence", pretokenizers: [{ type: "Split", pattern: { Regex: known.pattern }, behavior: "Isolated", invert: false }, byteLevel(false)] };
+  const tokenAt = (key: string): string | null => {
+    const id = get(key);
+    return typeof id === "number" && id >= 0 && id < tokens.length ? String(tokens[id]) : null;
+  };
+  const bos = tokenAt(KEY.bosId);
+  const addBos = get(KEY.addBos) === true && bos !== null;
+  const tokenizerJson = byteLevelBpeJson({
+    vocab,
+    merges: merges.map((m) => String(m)),
+    addedTokens: added,
+    // Qwen2-family tokenizers normalize to NFC first (GGUF keeps no normalizer; the family implies it).
+    normalizer: known.pre === "qwen2" ? { type: "NFC" } : null,
+    preTokenizer,
+    bos: addBos ? { token: bos, id: get(KEY.bosId) as number } : null,
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    // llama.cpp's llama-bpe looks whole words up before merging, as Llama 3's tokenizer.json asks.
+    ignoreMerges: known.pre === "llama-bpe",
+  });
+  const tokenizerConfig: Json = { add_bos_token: addBos, add_eos_token: get(KEY.addEos) === true, clean_up_tokenization_spaces: false };
+  for (const [name, key] of [["bos_token", KEY.bosId], ["eos_token", KEY.eosId], ["pad_token", KEY.padId], ["unk_token", KEY.unkId]] as const) {
+    const t = tokenAt(key);
+    if (t !== null) tokenizerConfig[name] = t;
+  }
+  const tpl = get(KEY.chatTemplate);
+  if (typeof tpl === "string") tokenizerConfig.chat_template = tpl;
+  return { tokenizerJson, tokenizerConfig };
 }

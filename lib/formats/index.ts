@@ -10,5 +10,5 @@ export * from "./gguf-constants.js";
 export { GgufWriter, GgufWriterError, type GgufValue, type WriterState } from "./gguf-writer.js";
 export { readGguf, readGgufTensor, ggufValue, type GgufFile, type GgufTensorInfo, type GgufMetadataValue } from "./gguf-reader.js";
 export { encodeGgml, decodeGgml, ggmlByteLength } from "./gguf-quant.js";
-export { ggufVocabFromHf, placeholderVocab, type GgufVocab } from "./gguf-vocab.js";
+export { ggufVocabFromHf, hfTokenizerFromGguf, placeholderVocab, type GgufVocab, type HfTokenizerFiles } from "./gguf-vocab.js";
 export { inspectPath, formatInspection, type Inspection, type TensorSummary } from "./inspect.js";

@@ -76,6 +76,7 @@ export { ensureGradients, gradientsRegistered } from "./gradients.js";
 export { rmsNorm, embeddingLookup, nllRows } from "./ops.js";
 export { inverseFrequencies, ropeFrequencyFactors } from "./rope.js";
 export { exportGguf, permuteForGgufRope, unpermuteFromGgufRope, type ExportGgufOptions, type ExportGgufResult, type GgufExportType } from "./export-gguf.js";
+export { loadGgufModel, type LoadGgufOptions } from "./import-gguf.js";
 export { LoraLinear, loraScaling, type LoraSettings, type LoraContext, type LoraWeights } from "./lora.js";
 export { LoraModel, DEFAULT_LORA, isTargetModule, type LoraConfig, type NamedVariable, type AddAdapterOptions } from "./lora-model.js";
 export { saveAdapter, loadAdapter, adapterConfigJson, peftTensorName, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, PEFT_PREFIX, type SaveAdapterOptions, type LoadAdapterOptions } from "./peft.js";

@@ -13,6 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { TslmError } from "../util/errors.js";
 import { byteAlphabet, preTokenize, toByteLevel } from "./byte-level.js";
+import { byteLevelBpeJson } from "./bpe-json.js";
 import { Tokenizer, saveTokenizer } from "./tokenizer.js";
 
 /** ChatML, as Qwen and many small chat models use it. */
@@ -222,35 +223,15 @@ function buildTokenizer(tokens: string[], merges: [string, string][], specials: 
   });
   const added = specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
   const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const tokenizerJson: Record<string, unknown> = {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: bos
-      ? {
-          type: "TemplateProcessing",
-          single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
-          pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }],
-          special_tokens: { [bos]: { id: bos, ids: [specials.indexOf(bos)], tokens: [bos] } },
-        }
-      : { ...byteLevel, trim_offsets: false },
+  const tokenizerJson = byteLevelBpeJson({
+    vocab,
+    merges: merges.map(([a, b]) => `${a} ${b}`),
+    addedTokens: added,
+    preTokenizer: byteLevel,
+    bos: bos === null ? null : { token: bos, id: specials.indexOf(bos) },
+    postProcessor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
+  });
   const addedDecoder: Record<string, unknown> = {};
   for (const a of added) addedDecoder[String(a.id)] = { content: a.content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
   const tokenizerConfig: Record<string, unknown> = {
