@@ -7,9 +7,10 @@
  * "llama" architecture back to rotate_half order. Save the result with
  * `saveModel` to get a Hugging Face folder.
  *
- * Refused by name: other architectures, Llama 3.1-style rope scaling stored
- * as a `rope_freqs` tensor (its parameters are not in the file), YaRN, and
- * quantization types tslm does not decode.
+ * Llama 3.1-style rope scaling, which GGUF keeps as per-frequency divisors
+ * (`rope_freqs`), is turned back into llama3 parameters that give the same
+ * divisors. Refused by name: other architectures, YaRN and other scaling
+ * types, and quantization types tslm does not decode.
  */
 import { GgufValueType, KEY } from "../formats/gguf-constants.js";
 import { readGguf, readGgufTensor, type GgufFile } from "../formats/gguf-reader.js";
@@ -21,6 +22,7 @@ import { FormatError } from "../util/errors.js";
 import { ensureBackend } from "../tensor/init.js";
 import { CausalLM } from "./causal-lm.js";
 import { unpermuteFromGgufRope } from "./export-gguf.js";
+import { llama3ScalingFromFactors } from "./rope.js";
 
 export interface LoadGgufOptions {
   /** Rebuild the tokenizer from the file's metadata (default true). */
@@ -59,7 +61,7 @@ export async function loadGgufModel(file: string, options: LoadGgufOptions = {})
   const config = configFromGguf(g, get);
   const weights = new Map<string, HostTensor>();
   for (const t of g.tensors) {
-    if (t.name === "rope_freqs.weight") continue; // refused in configFromGguf
+    if (t.name === "rope_freqs.weight") continue; // read by configFromGguf
     const name = hfName(t.name);
     if (!name) throw new FormatError(`tensor '${t.name}' has no place in a ${get(KEY.architecture)} model tslm runs`, { file, key: t.name, offset: t.infoOffset });
     let data = readGgufTensor(g, t.name);
@@ -96,9 +98,6 @@ function configFromGguf(g: GgufFile, get: (key: string) => unknown): ReturnType<
     if (typeof v !== "number") throw new FormatError(`missing or non-numeric '${key}'`, { file, key });
     return v;
   };
-  if (g.tensors.some((t) => t.name === "rope_freqs.weight")) {
-    throw new FormatError("rope scaling stored as a rope_freqs tensor (Llama 3.1 style) cannot be imported: the file keeps the per-frequency factors, not the llama3 parameters tslm needs", { file, key: "rope_freqs.weight" });
-  }
   const scalingType = get(KEY.ropeScalingType(a));
   let ropeScaling: Record<string, unknown> | null = null;
   if (scalingType === "linear") ropeScaling = { rope_type: "linear", factor: need(KEY.ropeScalingFactor(a)) };
@@ -137,5 +136,15 @@ function configFromGguf(g: GgufFile, get: (key: string) => unknown): ReturnType<
     eos_token_id: typeof eos === "number" ? eos : null,
   };
   if (a === "qwen2") hf.use_sliding_window = false;
-  return configFromHf(hf, file);
+  const config = configFromHf(hf, file);
+  // Llama 3.1-style scaling travels as per-frequency divisors: find the llama3 parameters that give them.
+  if (g.tensors.some((t) => t.name === "rope_freqs.weight")) {
+    if (ropeScaling) throw new FormatError("both rope_freqs and a rope scaling type: ambiguous", { file, key: "rope_freqs.weight" });
+    const s = llama3ScalingFromFactors(config, readGgufTensor(g, "rope_freqs.weight"), file);
+    if (s) {
+      hf.rope_scaling = { rope_type: "llama3", factor: s.factor, low_freq_factor: s.lowFreqFactor, high_freq_factor: s.highFreqFactor, original_max_position_embeddings: s.originalMaxPositionEmbeddings };
+      return configFromHf(hf, file);
+    }
+  }
+  return config;
 }

@@ -8,7 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedKernels } from "../tensor/fused.js";
-import type { LlamaConfig } from "../formats/hf-config.js";
+import type { LlamaConfig, RopeScaling } from "../formats/hf-config.js";
+import { FormatError } from "../util/errors.js";
 
 /** Inverse frequencies `[headDim / 2]` for a config, before any sequence-length dependence. */
 export function inverseFrequencies(cfg: LlamaConfig, base = cfg.ropeTheta): Float64Array {
@@ -191,4 +192,59 @@ export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D | tf.Tensor4D, sin:
     const rotated = tf.concat([tf.neg(x2), x1], 3); // [B, H, T, hd]
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
   });
+}
+
+/**
+ * The llama3 rope scaling that yields `factors` (GGUF's `rope_freqs`
+ * divisors) for `cfg`'s head size and base, or null when every factor is 1.
+ * Only the two wavelength thresholds and the blend matter to the rotation,
+ * so the parameters are normalised to low_freq_factor 1 (Llama 3.1's own
+ * 1 / 4 / 8192 come back exactly when the blend band holds two frequencies
+ * or more). The result is checked by recomputing the factors.
+ * @throws FormatError when no llama3 scaling reproduces them.
+ */
+export function llama3ScalingFromFactors(cfg: LlamaConfig, factors: ArrayLike<number>, file?: string): RopeScaling | null {
+  const plain = inverseFrequencies({ ...cfg, ropeScaling: null });
+  if (factors.length !== plain.length) throw new FormatError(`rope_freqs has ${factors.length} factors; head size ${cfg.headDim} needs ${plain.length}`, { file, key: "rope_freqs.weight" });
+  const wave = Array.from(plain, (f) => (2 * Math.PI) / f);
+  const factor = Math.max(...Array.from(factors));
+  if (factor <= 1 + 1e-6) return null;
+  const near = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
+  const ones: number[] = [], full: number[] = [], blend: { w: number; s: number }[] = [];
+  for (let i = 0; i < wave.length; i++) {
+    const f = factors[i];
+    if (near(f, 1)) ones.push(wave[i]);
+    else if (near(f, factor)) full.push(wave[i]);
+    else blend.push({ w: wave[i], s: (1 / f - 1 / factor) / (1 - 1 / factor) });
+  }
+  // smooth = A / wavelength - B; low threshold A / B, high threshold A / (B + 1).
+  let A: number, B: number;
+  if (blend.length >= 2) {
+    const xs = blend.map((b) => 1 / b.w), ys = blend.map((b) => b.s);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length, my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxy = 0, sxx = 0;
+    xs.forEach((x, i) => ((sxy += (x - mx) * (ys[i] - my)), (sxx += (x - mx) ** 2)));
+    A = sxy / sxx;
+    B = A * mx - my;
+  } else {
+    // Under-determined: put the thresholds between the neighbouring wavelengths.
+    const lowWave = full.length ? Math.min(...full) * (1 - 1e-6) : Math.max(...wave) * 2;
+    const highWave = ones.length ? Math.max(...ones) * (1 + 1e-6) : Math.min(...wave) / 2;
+    if (blend.length === 1) {
+      B = blend[0].s / (lowWave / blend[0].w - 1);
+      A = B * lowWave;
+    } else {
+      B = highWave / (lowWave - highWave);
+      A = B * lowWave;
+    }
+  }
+  const round = (x: number) => (Math.abs(x - Math.round(x)) <= 1e-4 * Math.max(1, Math.abs(x)) ? Math.round(x) : x);
+  const scaling: RopeScaling = { type: "llama3", factor: round(factor), lowFreqFactor: 1, highFreqFactor: round(1 + 1 / B), originalMaxPositionEmbeddings: round(A / B) };
+  const again = ropeFrequencyFactors({ ...cfg, ropeScaling: scaling });
+  for (let i = 0; i < again.length; i++) {
+    if (!(Math.abs(again[i] - factors[i]) <= 1e-4 * factors[i])) {
+      throw new FormatError(`rope_freqs factor ${i} (${factors[i]}) is not what any llama3 rope scaling gives (closest: ${again[i]})`, { file, key: "rope_freqs.weight" });
+    }
+  }
+  return scaling;
 }

@@ -7,7 +7,8 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { createModel } from "../../lib/model/create.js";
+import { createModel, defineConfig } from "../../lib/model/create.js";
+import { llama3ScalingFromFactors, ropeFrequencyFactors } from "../../lib/model/rope.js";
 import { exportGguf } from "../../lib/model/export-gguf.js";
 import { loadGgufModel } from "../../lib/model/import-gguf.js";
 import { loadModel } from "../../lib/model/io.js";
@@ -113,13 +114,33 @@ describe("model: GGUF import", function () {
     });
   }
 
+  it("turns Llama 3.1-style rope_freqs back into llama3 scaling: Llama 3.1's own parameters exactly, and the same logits", async () => {
+    // Llama 3.1 8B's rope: head size 128, base 500000, factor 8, low/high 1/4, original 8192.
+    const l31 = defineConfig({ vocabSize: 64, hiddenSize: 4096, numHiddenLayers: 1, numAttentionHeads: 32, ropeTheta: 500000, ropeScaling: { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 } });
+    assert.deepEqual(llama3ScalingFromFactors(l31, ropeFrequencyFactors(l31)), l31.ropeScaling);
+    assert.equal(llama3ScalingFromFactors(l31, new Float32Array(64).fill(1)), null);
+    assert.throws(() => llama3ScalingFromFactors(l31, Float32Array.from({ length: 64 }, (_, i) => 1 + i)), (e: Error) => e instanceof FormatError && /rope_freqs factor/.test(e.message));
+    // A small model whose few frequencies leave the parameters under-determined: the same rotation all the same.
+    // Head size 32, base 10000: two frequencies in the blend band, one, and none.
+    const cases = [[8, 1, 4, 8192], [4, 1, 2, 100], [4, 1, 1.5, 100]].map(([factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings]) => ({ type: "llama3" as const, factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings }));
+    for (const ropeScaling of cases) {
+      const model = createModel({ vocabSize: 64, hiddenSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, ropeTheta: 10000, maxPositionEmbeddings: 4096, ropeScaling }, { seed: 1, initStd: 0.2 });
+      const file = join(tempDir(), "llama3.gguf");
+      exportGguf(model, file, { type: "f32", tokenizer: null });
+      const back = await loadGgufModel(file);
+      try {
+        assert.equal(back.config.ropeScaling?.type, "llama3");
+        const long = [Array.from({ length: 200 }, (_, i) => (i * 7) % 64)];
+        const d = tf.tidy(() => maxAbsDiff(back.forward(long).dataSync(), model.forward(long).dataSync()));
+        assert.ok(d < 1e-4, `llama3 ${JSON.stringify(ropeScaling)}: max logit difference ${d}`);
+      } finally {
+        model.dispose();
+        back.dispose();
+      }
+    }
+  });
+
   it("refuses what it cannot import, naming the key", async () => {
-    // Llama 3.1-style rope scaling travels as per-frequency factors only.
-    const llama3 = createModel({ vocabSize: 64, hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, ropeScaling: { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 } }, { seed: 1 });
-    const f1 = join(tempDir(), "llama3.gguf");
-    exportGguf(llama3, f1, { type: "f32", tokenizer: null });
-    llama3.dispose();
-    await assert.rejects(loadGgufModel(f1), (e: Error) => e instanceof FormatError && /rope_freqs/.test(e.message));
     // Another architecture.
     const f2 = join(tempDir(), "gpt2.gguf");
     const w = new GgufWriter(f2);
