@@ -8,15 +8,11 @@
  */
 import { enableNative } from "../lib/tensor/native/index.js";
 import { CONFIGS, flopsPerToken, llamaConfig, makeTrainer, useBackend, type Mode } from "./_train_setup.js";
+import { flag } from "./_args.js";
 
-function flag(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
-
-const config = CONFIGS[flag("config", "B").toUpperCase()];
-const mode = flag("mode", "full") as Mode;
-const steps = Number(flag("steps", "30"));
+const config = CONFIGS[(flag("config") ?? "B").toUpperCase()];
+const mode = (flag("mode") ?? "full") as Mode;
+const steps = Number(flag("steps") ?? "30");
 const json = process.argv.includes("--json");
 const SEQ = 128, BATCH = 8;
 

@@ -19,6 +19,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { flag } from "./_args.js";
 
 const SEQ = 128, BATCH = 8;
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -37,10 +38,6 @@ interface Row {
   note?: string;
 }
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const has = (name: string) => process.argv.includes(`--${name}`);
 const list = (name: string, dflt: string) => (flag(name) ?? dflt).split(",").map((s) => s.trim()).filter(Boolean);
 

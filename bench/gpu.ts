@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { ensureGradients } from "../lib/model/gradients.js";
 import { CONFIGS, flopsPerToken, llamaConfig, makeTrainer, type Mode } from "./_train_setup.js";
+import { flag, fmt, wholeNumber } from "./_args.js";
 
 const SEQ = 128;
 
@@ -37,11 +38,6 @@ interface Row {
   gflops: number;
   loss?: number;
   note?: string;
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /** Dawn's navigator.gpu in Node, then TF.js's WebGPU backend on it; returns the adapter's description. */
@@ -182,9 +178,9 @@ async function main(): Promise<void> {
   for (const c of configs) if (!CONFIGS[c]) throw new Error(`unknown config '${c}' (known: ${Object.keys(CONFIGS).join(", ")})`);
   const modes = (flag("modes") ?? "full,lora").split(",") as Mode[];
   for (const m of modes) if (m !== "full" && m !== "lora") throw new Error(`unknown mode '${m}' (full, lora)`);
-  const batches = (flag("batches") ?? "8").split(",").map((b) => count("batches", b, 1));
-  const steps = count("steps", flag("steps") ?? "5", 1), warmup = count("warmup", flag("warmup") ?? "2", 0);
-  const matmulSize = count("matmul-size", flag("matmul-size") ?? "4096", 1);
+  const batches = (flag("batches") ?? "8").split(",").map((b) => wholeNumber("batches", b, 1));
+  const steps = wholeNumber("steps", flag("steps") ?? "5", 1), warmup = wholeNumber("warmup", flag("warmup") ?? "2", 0);
+  const matmulSize = wholeNumber("matmul-size", flag("matmul-size") ?? "4096", 1);
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -228,17 +224,6 @@ async function main(): Promise<void> {
   for (const n of notes) log(`note: ${n}`);
   if (json) process.stdout.write(JSON.stringify({ bench: "gpu", adapter, webgpuMatmulGflops: webgpuMatmul, webgpuOpMicros, pytorchMatmulGflops: peer.matmulGflops, pytorchDevice: peer.device, seq: SEQ, rows, notes }) + "\n");
   if (!rows.some((r) => Number.isFinite(r.tokensPerSec))) process.exitCode = 1;
-}
-
-/** A whole number >= min from a flag, or an error naming the flag. */
-function count(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} expects whole numbers >= ${min}, got '${value}'`);
-  return n;
-}
-
-function fmt(x: number, width: number, digits: number): string {
-  return (Number.isFinite(x) ? x.toFixed(digits) : "-").padStart(width);
 }
 
 await main();

@@ -27,6 +27,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CONFIGS, flopsPerToken, llamaConfig, makeTrainer, useBackend, type BenchBackend, type Mode } from "./_train_setup.js";
+import { flag, fmt } from "./_args.js";
 
 const SEQ = 128, BATCH = 8;
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -41,11 +42,6 @@ interface Row {
   meanTokensPerSec?: number;
   loss?: number;
   note?: string;
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 // ---- worker: one (config, mode, backend) in this process ------------------------------
@@ -216,10 +212,6 @@ async function main(): Promise<void> {
     const out = rows.map((r) => ({ config: r.config, mode: r.mode, backend: r.backend, tokensPerSec: r.tokensPerSec, gflops: r.gflops, meanTokensPerSec: r.meanTokensPerSec, ...(r.note ? { note: r.note } : {}) }));
     process.stdout.write(JSON.stringify({ bench: "train", rows: out, limitGflops: limit, ...(limitBf16 ? { limitGflopsBf16: limitBf16 } : {}), seq: SEQ, batch: BATCH, notes }) + "\n");
   }
-}
-
-function fmt(x: number, width: number, digits: number): string {
-  return (Number.isFinite(x) ? x.toFixed(digits) : "-").padStart(width);
 }
 
 if (process.argv.includes("--worker")) await worker();

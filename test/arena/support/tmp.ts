@@ -1,16 +1,6 @@
 /** Temporary folders for arena tests, removed after the run. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { tempDir as makeTempDir } from "../../support/tmp.js";
 
-const made: string[] = [];
+export { removeTempDirs } from "../../support/tmp.js";
 
-export function tempDir(prefix = "tslm-arena-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-
-export function removeTempDirs(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const tempDir = (prefix = "tslm-arena-"): string => makeTempDir(prefix);

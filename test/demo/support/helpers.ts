@@ -3,10 +3,8 @@
  * (the report opened in headless Chromium comes from test/support/chromium.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir as makeTempDir } from "../../support/tmp.js";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
@@ -52,16 +50,8 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; onStde
   });
 }
 
-const made: string[] = [];
+export { removeTempDirs } from "../../support/tmp.js";
 
-export function tempDir(prefix = "tslm-demo-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-
-export function removeTempDirs(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const tempDir = (prefix = "tslm-demo-"): string => makeTempDir(prefix);
 
 export { openInChromium, type DrawnChart } from "../../support/chromium.js";
