@@ -13,7 +13,7 @@
  * model; wasm skips D.
  *
  * `--quality` adds the held-out exact match of the embedded model before
- * and after LoRA and QLoRA fine-tuning on the embedded skills (the README's
+ * and after LoRA and QLoRA fine-tuning on the embedded skills (docs/finetuning.md's
  * figures). With `--json` the last stdout line is
  * `{"bench":"finetune","rows":[...],"quality":{...}|null}`.
  */

@@ -104,7 +104,7 @@ export interface ChartOptions {
    * Also add an `image/png` rendering (base64, scale 2; about 4x the SVG's
    * size in the notebook). For exporters that cannot show the SVG: Debian's
    * nbconvert 6.5 empties SVG in HTML, and shows the PNG when told to prefer
-   * it (see the README, "Notebooks"). Default: `TSLM_DISPLAY_PNG=1`.
+   * it (see docs/kernel.md, "Limits"). Default: `TSLM_DISPLAY_PNG=1`.
    */
   png?: boolean;
 }

@@ -2,7 +2,7 @@
  * The embedded default model and its skills recipe, for the demo, the
  * notebooks, the benchmark and tests: where the model lives, the dataset of
  * embedded skills (train split; held-out split as validation), and the
- * LoRA / QLoRA fine-tuning settings behind the README's figures.
+ * LoRA / QLoRA fine-tuning settings behind the figures in docs/finetuning.md.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
