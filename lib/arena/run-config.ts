@@ -3,10 +3,10 @@
  * the resolved config, the folder relative paths resolve from, the judge laid
  * over the suite's defaults, and errors that name the config file and line.
  */
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError, RemoteError, formatLocation } from "../util/errors.js";
 import { parseYamlText, resolveConfig } from "../util/config.js";
+import { readTextFile } from "../util/files.js";
 import type { SuiteInfo } from "./types.js";
 import { ArenaConfigSchema, type ArenaConfig, type ArenaConfigInput } from "./tournament/config.js";
 import { JudgeConfigSchema, type JudgeConfig } from "./judges/config.js";
@@ -48,12 +48,7 @@ export function judgeWithSuiteDefaults(
 
 export function prepare(config: ArenaConfigInput | string, opts: { baseDir?: string; shard?: ArenaConfig["shard"] } = {}): Prepared {
   if (typeof config === "string") {
-    let text: string;
-    try {
-      text = readFileSync(config, "utf8");
-    } catch (e) {
-      throw new ConfigError(`cannot read run config: ${(e as Error).message}`, { file: config });
-    }
+    const text = readTextFile(config, "run config");
     const { value, lineOf } = parseYamlText(text, config);
     const resolved = withShard(resolveConfig(ArenaConfigSchema, value, { file: config, lineOf }), opts.shard);
     return { config: resolved, baseDir: opts.baseDir ?? dirname(resolve(config)), configText: text, rawJudge: resolved.judge, file: config, lineOf };

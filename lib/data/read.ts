@@ -3,10 +3,10 @@
  * keeping where each row came from, so later checks can name `file:line`
  * (text formats) or `file, row N` (Parquet, JSON arrays).
  */
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import * as aq from "arquero";
 import { DataError, type Location } from "../util/errors.js";
+import { lineOfJsonError, parseJsonStrict, readFileBytes, readTextFile } from "../util/files.js";
 import { parseCsv } from "./csv.js";
 
 export type DatasetFormat = "jsonl" | "json" | "csv" | "parquet";
@@ -34,7 +34,7 @@ export function formatOf(file: string): DatasetFormat {
   throw new DataError(`unknown dataset format '${ext || "(no extension)"}'; expected .jsonl, .json, .csv or .parquet`, { file });
 }
 
-/** Parses JSON Lines text: one JSON object per non-blank line. */
+/** Parses JSON Lines text: one JSON object per non-blank line (a key repeated in an object is refused). */
 export function parseJsonl(text: string, file?: string): { rows: Record<string, unknown>[]; lines: number[] } {
   const rows: Record<string, unknown>[] = [];
   const lines: number[] = [];
@@ -44,7 +44,7 @@ export function parseJsonl(text: string, file?: string): { rows: Record<string, 
     if (l.trim() === "") return;
     let value: unknown;
     try {
-      value = JSON.parse(l);
+      value = parseJsonStrict(l);
     } catch (e) {
       throw new DataError(`unparsable JSON line: ${(e as Error).message}`, { file, line: k + 1 }, { cause: e });
     }
@@ -65,7 +65,7 @@ function plainValue(v: unknown): unknown {
 
 async function readParquet(file: string): Promise<Record<string, unknown>[]> {
   const { parquetReadObjects } = await import("hyparquet");
-  const buf = readFileSync(file);
+  const buf = readFileBytes(file, "dataset file");
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   let rows: Record<string, unknown>[];
   try {
@@ -87,12 +87,7 @@ export async function readDatasetFile(file: string, format: DatasetFormat = form
     rows = await readParquet(file);
     locate = (i) => ({ file, row: i + 1 });
   } else {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new DataError(`cannot read dataset file: ${(e as Error).message}`, { file }, { cause: e });
-    }
+    const text = readTextFile(file, "dataset file");
     if (format === "jsonl") {
       const r = parseJsonl(text, file);
       rows = r.rows;
@@ -104,9 +99,9 @@ export async function readDatasetFile(file: string, format: DatasetFormat = form
     } else {
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = parseJsonStrict(text);
       } catch (e) {
-        throw new DataError(`unparsable JSON: ${(e as Error).message}`, { file }, { cause: e });
+        throw new DataError(`unparsable JSON: ${(e as Error).message}`, { file, line: lineOfJsonError(text, e) }, { cause: e });
       }
       if (!Array.isArray(value)) throw new DataError("a .json dataset must be an array of records", { file });
       value.forEach((v, i) => {

@@ -5,8 +5,9 @@
  * fsynced, then renamed over the target and the folder fsynced, so a crash
  * leaves either the old file or the new one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { makeParentDir } from "./files.js";
 
 let counter = 0;
 
@@ -33,7 +34,7 @@ export type AtomicData = string | Uint8Array | ((append: (bytes: Uint8Array) => 
 
 /** Writes `file` atomically, creating its folder if needed. */
 export function writeFileAtomic(file: string, data: AtomicData): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeParentDir(file);
   const tmp = tempPathFor(file);
   const fd = openSync(tmp, "w");
   let ok = false;

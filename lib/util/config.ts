@@ -8,10 +8,10 @@
  * keys and wrong types with a `ConfigError` naming the key (and, for YAML
  * files, the file and line).
  */
-import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { LineCounter, parseDocument, isMap, isSeq } from "yaml";
 import { ConfigError, type Location } from "./errors.js";
+import { readTextFile } from "./files.js";
 
 export { z };
 
@@ -106,13 +106,7 @@ export function loadConfigFile<S extends z.ZodType>(file: string, schema: S): z.
 
 /** Parses a YAML file, keeping a map from dotted keys to their lines. */
 export function readYaml(file: string): { value: unknown; lineOf: (key: string) => number | undefined } {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError(`cannot read config file: ${(e as Error).message}`, { file }, { cause: e });
-  }
-  return parseYamlText(text, file);
+  return parseYamlText(readTextFile(file, "config file"), file);
 }
 
 /** Parses YAML text; syntax errors become ConfigErrors with file and line. */
@@ -144,5 +138,12 @@ export function parseYamlText(text: string, file?: string): { value: unknown; li
     }
     return lineOfNode(node);
   };
-  return { value: doc.toJS(), lineOf };
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // The yaml library refuses alias expansions that would blow up (a "billion laughs" file).
+    throw new ConfigError(`invalid YAML: ${(e as Error).message}`, { file }, { cause: e });
+  }
+  return { value, lineOf };
 }

@@ -34,20 +34,44 @@ export function formatLocation(loc: Location): string {
   return parts.join(", ");
 }
 
-/** Base class of every error tslm throws on purpose. */
+/**
+ * Base class of every error tslm throws on purpose. What went wrong (`what`)
+ * and where (`location`) are kept apart, so code that re-reports an error
+ * (under a flag name, in a list of bad records) never edits message text;
+ * `message` joins them for display: `what (where)`.
+ */
 export class TslmError extends Error {
+  /** What went wrong, without where. */
+  readonly what: string;
   readonly location: Location;
 
-  constructor(message: string, location: Location = {}, options?: { cause?: unknown }) {
+  constructor(what: string, location: Location = {}, options?: { cause?: unknown }) {
     const where = formatLocation(location);
-    super(where ? `${message} (${where})` : message, options);
+    super(where ? `${what} (${where})` : what, options);
     this.name = new.target.name;
+    this.what = what;
     this.location = location;
   }
 }
 
 /** A config value is missing, unknown or of the wrong type. */
 export class ConfigError extends TslmError {}
+
+/**
+ * A command-line option has a bad value or clashes with another option
+ * (the CLI exits with status 2). `flag` names the option, e.g. `--bootstrap`.
+ */
+export class UsageError extends ConfigError {
+  constructor(
+    what: string,
+    readonly flag?: string,
+  ) {
+    super(what);
+  }
+}
+
+/** A file or folder cannot be read or created (missing, not a folder, no permission). */
+export class FileError extends TslmError {}
 
 /** A file on disk does not follow its format (safetensors, GGUF, JSON, ...). */
 export class FormatError extends TslmError {}

@@ -8,7 +8,7 @@ import { fetchTransport } from "../../lib/arena/contestants/transport.js";
 import { OpenAIContestantSchema, AnswersContestantSchema, ContestantConfigSchema } from "../../lib/arena/contestants/config.js";
 import { createLocalContestant } from "../../lib/arena/contestants/local.js";
 import { resolveConfig } from "../../lib/util/config.js";
-import { ConfigError, DataError, RemoteError } from "../../lib/util/errors.js";
+import { DataError, FileError, RemoteError } from "../../lib/util/errors.js";
 import type { SuitePrompt } from "../../lib/arena/types.js";
 import { startScriptedServer, type Reply, type ScriptedRequest, type ScriptedServer } from "./support/openai-server.js";
 import { tempDir, removeTempDirs } from "./support/tmp.js";
@@ -133,7 +133,7 @@ describe("arena/contestants", () => {
       assert.throws(() => readAnswersFile(f), (e: unknown) => e instanceof DataError && e.location.line === 2 && /second answer/.test(e.message));
       writeFileSync(f, "{oops\n");
       assert.throws(() => readAnswersFile(f), (e: unknown) => e instanceof DataError && e.location.line === 1);
-      assert.throws(() => readAnswersFile(join(tempDir(), "missing.jsonl")), (e: unknown) => e instanceof ConfigError);
+      assert.throws(() => readAnswersFile(join(tempDir(), "missing.jsonl")), (e: unknown) => e instanceof FileError);
     });
   });
 

@@ -15,7 +15,7 @@ import {
   type Sample,
 } from "../../lib/data/index.js";
 import { IGNORE_INDEX } from "../../lib/data/encode.js";
-import { DataError, ConfigError } from "../../lib/util/errors.js";
+import { DataError, ConfigError, FormatError } from "../../lib/util/errors.js";
 import { testTokenizer, tempDir } from "./helpers.js";
 
 const tok = testTokenizer();
@@ -53,6 +53,29 @@ describe("data: reading files", () => {
   it("reports an unparsable JSONL line with file and line", async () => {
     const file = jsonl(dir, "bad.jsonl", [{ prompt: "p", answer: "a" }, "", "{not json", { prompt: "q", answer: "b" }]);
     await assert.rejects(readDatasetFile(file), (e: Error) => e instanceof DataError && e.message.includes(`${file}:3`) && /unparsable JSON/.test(e.message));
+  });
+
+  it("reads every text format the same way: a byte-order mark is accepted, invalid UTF-8 and repeated keys are refused with their line", async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const files = {
+      jsonl: Buffer.from('{"prompt": "p", "answer": "a"}\n{"prompt": "q", "answer": "b"}\n'),
+      json: Buffer.from('[{"prompt": "p", "answer": "a"},\n {"prompt": "q", "answer": "b"}]\n'),
+      csv: Buffer.from("prompt,answer\np,a\nq,b\n"),
+    };
+    for (const [ext, body] of Object.entries(files)) {
+      const file = join(dir, `bom.${ext}`);
+      writeFileSync(file, Buffer.concat([bom, body]));
+      const src = await readDatasetFile(file);
+      assert.deepEqual(src.rows, [{ prompt: "p", answer: "a" }, { prompt: "q", answer: "b" }], ext);
+      const bad = join(dir, `latin1.${ext}`);
+      writeFileSync(bad, Buffer.from(body.toString().replace("b", "\u00e9"), "latin1"));
+      await assert.rejects(readDatasetFile(bad), (e: Error) => e instanceof FormatError && e.message.includes(`${bad}:${ext === "csv" ? 3 : 2} at byte`) && /not valid UTF-8/.test(e.message), ext);
+    }
+    const dup = jsonl(dir, "dup.jsonl", [{ prompt: "p", answer: "a" }, '{"prompt": "q", "answer": "b", "answer": "c"}']);
+    await assert.rejects(readDatasetFile(dup), (e: Error) => e instanceof DataError && e.message.includes(`${dup}:2`) && /duplicate key "answer"/.test(e.message));
+    const dupArray = join(dir, "dup.json");
+    writeFileSync(dupArray, '[{"prompt": "p", "answer": "a"},\n {"prompt": "q", "prompt": "r", "answer": "b"}]');
+    await assert.rejects(readDatasetFile(dupArray), (e: Error) => e instanceof DataError && e.message.includes(`${dupArray}:2`) && /duplicate key "prompt"/.test(e.message));
   });
 
   it("reads Parquet into an arquero table", async () => {

@@ -5,8 +5,8 @@
  * may name the prompt, `answer`, `output` or `response` may hold the text, and
  * an optional `model` field lets one file hold several models.
  */
-import { readFileSync } from "node:fs";
-import { DataError, ConfigError } from "../../util/errors.js";
+import { DataError } from "../../util/errors.js";
+import { parseJsonStrict, readTextFile } from "../../util/files.js";
 import { contentHash } from "../store/hash.js";
 import type { Contestant, ContestantRequest, ContestantAnswer } from "./types.js";
 import type { AnswersContestantConfig } from "./config.js";
@@ -16,12 +16,7 @@ const TEXT_FIELDS = ["text", "answer", "output", "response"] as const;
 
 /** Reads an answers file into prompt id -> text, checking every line. */
 export function readAnswersFile(file: string, model?: string): Map<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError(`cannot read answers file: ${(e as Error).message}`, { file });
-  }
+  const text = readTextFile(file, "answers file");
   const out = new Map<string, string>();
   const lines = text.replace(/^\uFEFF/, "").split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -30,7 +25,7 @@ export function readAnswersFile(file: string, model?: string): Map<string, strin
     const line = i + 1;
     let v: Record<string, unknown>;
     try {
-      v = JSON.parse(raw);
+      v = parseJsonStrict(raw) as Record<string, unknown>;
     } catch (e) {
       throw new DataError(`not valid JSON: ${(e as Error).message}`, { file, line });
     }

@@ -7,7 +7,7 @@
  * (tstamp, language, turn, ...) are ignored. Bad records are reported with
  * the file and line (or array element), never silently dropped.
  */
-import { readFileSync } from "node:fs";
+import { parseJsonStrict, readTextFile } from "../../util/files.js";
 import { DataError } from "../../util/errors.js";
 import type { BattleRecord, Winner } from "../types.js";
 
@@ -82,7 +82,7 @@ export function parseBattleLog(text: string): BattleLog {
   if (trimmed.startsWith("[")) {
     let list: unknown;
     try {
-      list = JSON.parse(trimmed);
+      list = parseJsonStrict(trimmed);
     } catch (e) {
       return { battles, bad: [{ line: lineOfPosition(text, e), message: `invalid JSON array: ${(e as Error).message}` }], records: 0 };
     }
@@ -101,7 +101,7 @@ export function parseBattleLog(text: string): BattleLog {
     records++;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseJsonStrict(line);
     } catch (e) {
       bad.push({ line: i + 1, message: `invalid JSON: ${(e as Error).message}` });
       return;
@@ -130,13 +130,7 @@ export function formatBad(file: string, b: BadRecord): string {
  * @example readBattleLog("battles.jsonl").battles.length
  */
 export function readBattleLog(file: string, options: { skipBad?: boolean } = {}): BattleLog {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new DataError(`cannot read battle log: ${(e as Error).message}`, { file }, { cause: e });
-  }
-  const log = parseBattleLog(text);
+  const log = parseBattleLog(readTextFile(file, "battle log"));
   if (log.bad.length > 0 && !options.skipBad) {
     const first = log.bad[0];
     const shown = log.bad.slice(0, 5).map((b) => "\n  " + formatBad(file, b));

@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { ConfigError, FormatError } from "../../util/errors.js";
 import type { ContestantInfo, RunMeta, SuiteInfo } from "../types.js";
 import { writeFileAtomic } from "../../util/atomic.js";
+import { parseJsonStrict, readTextFile } from "../../util/files.js";
 import { JournalWriter, readJournal, type FsyncPolicy, type JournalEntry } from "./journal.js";
 import { RUN_FILES, RUN_FORMAT_VERSION } from "./layout.js";
 import { RecordIndex, type RecordType, type RunRecord } from "./records.js";
@@ -22,14 +23,9 @@ export interface RunInit {
 }
 
 export function readJsonFile<T>(file: string): T {
-  let text: string;
+  const text = readTextFile(file, "run file");
   try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new FormatError(`cannot read run file: ${(e as Error).message}`, { file });
-  }
-  try {
-    return JSON.parse(text) as T;
+    return parseJsonStrict(text) as T;
   } catch (e) {
     throw new FormatError(`run file is not valid JSON: ${(e as Error).message}`, { file });
   }

@@ -3,11 +3,12 @@
  * and the key; all problems of a file are reported together (up to 20) so a
  * suite author fixes them in one pass.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DataError, ConfigError } from "../../util/errors.js";
 import { readYaml, resolveConfig } from "../../util/config.js";
 import { packageInfo } from "../../util/package.js";
+import { parseJsonStrict, readTextFile } from "../../util/files.js";
 import { contentHash } from "../store/hash.js";
 import type { SuiteInfo, SuitePrompt } from "../types.js";
 import { PromptLineSchema, SuiteFileSchema } from "./schema.js";
@@ -49,7 +50,7 @@ export function loadSuite(nameOrPath: string, searchPath?: string[]): SuiteInfo 
   if (!existsSync(promptsFile) || !statSync(promptsFile).isFile()) {
     throw new ConfigError(`prompts file ${promptsFile} does not exist`, { file: yamlFile, line: lineOf("prompts"), key: "prompts" });
   }
-  const prompts = parsePrompts(readFileSync(promptsFile, "utf8"), promptsFile, meta.categories);
+  const prompts = parsePrompts(readTextFile(promptsFile, "prompts file"), promptsFile, meta.categories);
   for (const c of Object.keys(meta.category_generation ?? {})) {
     if (!meta.categories.includes(c)) {
       throw new ConfigError(`category_generation names '${c}', which is not in categories`, { file: yamlFile, line: lineOf(`category_generation.${c}`), key: `category_generation.${c}` });
@@ -85,7 +86,7 @@ export function parsePrompts(text: string, file: string, categories: readonly st
     const line = i + 1;
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = parseJsonStrict(raw);
     } catch (e) {
       problems.push({ line, message: `not valid JSON: ${(e as Error).message}` });
       continue;
