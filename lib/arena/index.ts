@@ -9,7 +9,6 @@ export { ArenaConfigSchema, type ArenaConfig, type ArenaConfigInput } from "./to
 export { createOpenAIContestant, createAnswersFileContestant, createLocalContestant, readAnswersFile, type Contestant, type ContestantRequest, type ContestantAnswer, type GenerationParams } from "./contestants/index.js";
 export { createLLMJudge, createReferenceJudge, createHumanJudge, parseVerdict, type Judge, type JudgeInput, type JudgeResult, type HumanJudge, type HumanVote, type Ballot, JudgeError } from "./judges/index.js";
 export { startVotingServer, type VotingServer, type VotingServerOptions } from "./judges/voting.js";
-export { exactMatch, normalizedMatch, numericMatch, regexMatch, containsMatch, rougeL, bleu } from "./judges/metrics.js";
 // Ratings, analysis, plots and reports.
 export {
   rateBattles,

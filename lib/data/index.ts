@@ -7,5 +7,6 @@ export { encodeExample, llmStudioSegments, chatTemplateSegments, toMessages, pac
 export { splitTrainValidation, type Split } from "./split.js";
 export { collate, epochOrder, batchIndices, batchesPerEpoch, nextPosition, targetCount, type Batch, type DataPosition } from "./batch.js";
 export { textTokenizer } from "./tokenizer-adapter.js";
+export * from "./text-metrics.js";
 export { loadDataset, type LoadedDataset, type LoadDatasetOptions, type DatasetReport } from "./dataset.js";
 export * from "./embedded/index.js";

@@ -9,7 +9,8 @@ import { generateBatch } from "../model/generate-batch.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { collate, targetCount } from "../data/batch.js";
 import type { Sample } from "../data/encode.js";
-import { exactMatch, meanBleu, meanPerplexity, normalizeAnswer } from "./metrics.js";
+import { collapseWhitespace, exactMatchCollapsed, meanSacreBleu } from "../data/text-metrics.js";
+import { meanPerplexity } from "./metrics.js";
 
 export interface EvaluateOptions {
   /** Micro-batch size of the loss pass (default 8). */
@@ -41,9 +42,9 @@ export interface EvalResult {
   perplexity: number;
   /** exp(loss). */
   tokenPerplexity: number;
-  /** Fraction of generations equal to the reference (null without generation). */
+  /** Fraction of generations equal to the reference after `collapseWhitespace` (null without generation). */
   exactMatch: number | null;
-  /** Mean sentence BLEU, 0-100 (null without generation). */
+  /** Mean sacrebleu sentence BLEU, 0-100 (`meanSacreBleu`; null without generation). */
   bleu: number | null;
   predictions: EvalPrediction[];
   seconds: number;
@@ -98,11 +99,11 @@ export async function evaluate(model: CausalLM, tokenizer: Tokenizer | null, sam
       onResult: () => options.onSample?.(++done, withRef.length),
     });
     for (const [k, s] of withRef.entries()) {
-      const prediction = normalizeAnswer(answers[k].text);
-      predictions.push({ reference: s.reference, prediction, exact: exactMatch(prediction, s.reference) });
+      const prediction = collapseWhitespace(answers[k].text);
+      predictions.push({ reference: s.reference, prediction, exact: exactMatchCollapsed(prediction, s.reference) });
     }
     em = predictions.reduce((a, p) => a + p.exact, 0) / predictions.length;
-    bleu = meanBleu(predictions.map((p) => p.prediction), predictions.map((p) => p.reference));
+    bleu = meanSacreBleu(predictions.map((p) => p.prediction), predictions.map((p) => p.reference));
   }
   return {
     samples: use.length,

@@ -3,7 +3,7 @@ export { TrainConfigSchema, LoraConfigSchema, DEFAULT_TRAIN, TRAJECTORY_KEYS, ty
 export { learningRate, lrMultiplier, type ScheduleName, type ScheduleOptions } from "./schedule.js";
 export { Optimizer, clipByGlobalNorm, type OptimizerName, type OptimizerOptions, type Param } from "./optimizer.js";
 export { windowGradients, type LossKind, type WindowResult } from "./step.js";
-export { normalizeAnswer, sentenceBleu, meanBleu, meanPerplexity, tokenize13a } from "./metrics.js";
+export { meanPerplexity } from "./metrics.js";
 export { evaluate, sampleLosses, type EvaluateOptions, type EvalResult, type EvalPrediction } from "./evaluate.js";
 export { writeCheckpoint as writeTrainingCheckpoint, latestCheckpoint as latestTrainingCheckpoint, listCheckpoints as listTrainingCheckpoints, readCheckpointDir as readTrainingCheckpoint, checkpointName, type StepRecord, type TrainerState, type CheckpointHooks } from "./checkpoint.js";
 export { prepareModel, stableName, type PreparedModel } from "./setup.js";

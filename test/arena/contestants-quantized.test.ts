@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { init } from "../../lib/tensor/index.js";
 import { generate, loadAdapter, loadModel, quantizeModel } from "../../lib/model/index.js";
 import { finetune } from "../../lib/train/trainer.js";
-import { normalizeAnswer } from "../../lib/train/metrics.js";
+import { collapseWhitespace as normalizeAnswer } from "../../lib/data/text-metrics.js";
 import { embeddedModelDir } from "../../lib/train/skills.js";
 import { embeddedSkills, taskRecords, writeSkillsSuite } from "../../lib/data/embedded/index.js";
 import { createLocalContestant } from "../../lib/arena/contestants/local.js";

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseVerdict } from "../../lib/arena/judges/verdict.js";
-import { bleu, containsMatch, exactMatch, normalizedMatch, numericMatch, parseNumber, regexMatch, rougeL } from "../../lib/arena/judges/metrics.js";
+import { bleuAddOne as bleu, containsMatch, exactMatchTrimmed as exactMatch, normalizedMatch, numericMatch, parseNumber, regexMatch, rougeL } from "../../lib/data/text-metrics.js";
 import { createReferenceJudge, metricFor } from "../../lib/arena/judges/reference.js";
 import { createLLMJudge, usesReference } from "../../lib/arena/judges/llm.js";
 import { createHumanJudge } from "../../lib/arena/judges/human.js";

@@ -12,7 +12,7 @@ import { createModel } from "../../lib/model/create.js";
 import { generate } from "../../lib/model/generate.js";
 import { loadModel, saveModel } from "../../lib/model/io.js";
 import { evaluate } from "../../lib/train/evaluate.js";
-import { normalizeAnswer } from "../../lib/train/metrics.js";
+import { collapseWhitespace as normalizeAnswer } from "../../lib/data/text-metrics.js";
 import { trainBpeTokenizer } from "../../lib/tokenizer/bpe-trainer.js";
 import { setupBackend, tempDir } from "./support.js";
 import { sampleCorpus } from "../tokenizer/corpus.js";

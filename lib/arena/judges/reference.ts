@@ -6,7 +6,8 @@
  */
 import type { ReferenceJudgeConfig } from "./config.js";
 import { JudgeError, type Judge, type JudgeInput, type JudgeResult } from "./types.js";
-import { METRICS, scoreWith, parseNumber, type MetricName } from "./metrics.js";
+import { METRICS, scoreWith, type MetricName } from "./metrics.js";
+import { parseNumber } from "../../data/text-metrics.js";
 import type { SuitePrompt } from "../types.js";
 
 /** The metric used for a prompt: its `metric:NAME` tag, else the config's, where `auto` picks numeric or contains. */
