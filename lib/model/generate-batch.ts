@@ -4,10 +4,11 @@
  * own options (token limit, stop strings, EOS ids, sampling, seed), ends on
  * its own, and gives what `generate` gives for that prompt alone.
  */
-import { TslmError } from "../util/errors.js";
+import { ConfigError, TslmError } from "../util/errors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { CausalLM } from "./causal-lm.js";
 import { BatchDecoder, type BatchJob } from "./batch-decoder.js";
+import { ContextLengthError } from "./limits.js";
 import { jobResult, prepareJob, type GenerateOptions, type GenerateResult, type Prompt } from "./generate.js";
 
 /** Options of one row: everything `generate` takes except the cache switch. */
@@ -44,6 +45,9 @@ export async function generateBatch(model: CausalLM, tokenizer: Tokenizer | null
     try {
       return prepareJob(model, tokenizer, prompt, row);
     } catch (e) {
+      // Refused before anything is decoded; the error keeps its class and names the prompt.
+      if (e instanceof ContextLengthError) throw new ContextLengthError(e.promptTokens, e.maxNewTokens, e.contextLength, i);
+      if (e instanceof ConfigError) throw new ConfigError(`prompt ${i}: ${e.message}`, {}, { cause: e });
       if (e instanceof TslmError) throw new TslmError(`prompt ${i}: ${e.message}`, {}, { cause: e });
       throw e;
     }

@@ -16,12 +16,26 @@ import type { CausalLM } from "./causal-lm.js";
 import { BatchDecoder, type BatchJob } from "./batch-decoder.js";
 import { selectToken, type SamplingOptions } from "./sampling.js";
 import { Sequence, eosIds, type FinishReason } from "./sequence.js";
+import { checkMaxNewTokens, contextLength, fitContext, type Truncate } from "./limits.js";
 
 export type { FinishReason } from "./sequence.js";
 
 export interface GenerateOptions extends SamplingOptions {
-  /** Most tokens to generate (default 128). */
+  /**
+   * Most tokens to generate. Prompt + maxNewTokens must fit the model's
+   * context (see `truncate`); unset = 128, or the room the prompt leaves
+   * when that is less.
+   */
   maxNewTokens?: number;
+  /**
+   * When prompt + maxNewTokens pass the context: "none" (default) refuses the
+   * prompt with a ContextLengthError naming both counts and the context;
+   * "left" drops the oldest prompt tokens (a leading BOS stays); "answer"
+   * ends the answer when the context is full (see limits.ts).
+   */
+  truncate?: Truncate;
+  /** Context to check against (default: the model's, `contextLength(model.config)`). */
+  contextLength?: number;
   /** Stop when the text contains one of these; the stop string is not returned. */
   stop?: string[];
   /** Extra token ids that end generation (the model's EOS ids always do). */
@@ -48,7 +62,10 @@ export interface GenerateResult {
   text: string;
   /** Generated ids (without the prompt; an EOS that ended generation is not included). */
   tokenIds: number[];
+  /** The prompt ids decoded (after truncation). */
   promptTokenIds: number[];
+  /** Prompt tokens dropped to fit the context (truncate "left"); 0 otherwise. */
+  droppedPromptTokens: number;
   finishReason: FinishReason;
   usage: { promptTokens: number; completionTokens: number };
   /** Prompt processing time, decoding time, and the decode rate (generated tokens / decodeMs). */
@@ -66,28 +83,53 @@ export function promptIds(tokenizer: Tokenizer | null, prompt: Prompt, options: 
   return tokenizer.encodeChat(prompt as readonly ChatMessage[], { addGenerationPrompt: true, ...options.chat });
 }
 
+/** A decoder job as `prepareJob` makes it (typed as a plain BatchJob for callers). */
+interface PreparedJob extends BatchJob {
+  /** Prompt tokens dropped to fit the context. */
+  droppedPromptTokens: number;
+}
+
 /**
- * Validates options and prompt and builds the decoder's job: prompt ids, the
- * sequence with its end rules, sampling settings and the random source.
+ * Validates options and prompt and builds the decoder's job: prompt ids
+ * (fitted to the context, see `truncate`), the sequence with its end rules,
+ * sampling settings and the random source.
+ * @throws ContextLengthError when prompt + maxNewTokens pass the context and
+ *   nothing may be truncated; ConfigError for a maxNewTokens no prompt fits.
  */
 export function prepareJob(model: CausalLM, tokenizer: Tokenizer | null, prompt: Prompt, options: GenerateOptions = {}): BatchJob {
-  const maxNew = options.maxNewTokens ?? 128;
-  if (!Number.isInteger(maxNew) || maxNew < 0) throw new TslmError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
-  const ids = promptIds(tokenizer, prompt, options);
-  if (ids.length === 0) throw new TslmError("the prompt encodes to no tokens; give a non-empty prompt or a tokenizer that adds BOS");
+  const context = options.contextLength ?? contextLength(model.config);
+  // A budget no prompt fits is refused before a long prompt is encoded.
+  if (options.maxNewTokens !== undefined) checkMaxNewTokens(options.maxNewTokens, options.truncate === "answer" ? Infinity : context);
+  const encoded = promptIds(tokenizer, prompt, options);
+  if (encoded.length === 0) throw new TslmError("the prompt encodes to no tokens; give a non-empty prompt or a tokenizer that adds BOS");
   const V = model.config.vocabSize;
-  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
+  const bad = encoded.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
   if (bad !== undefined) throw new TslmError(`prompt token id ${bad} is outside the vocabulary (size ${V})`);
+  const fit = fitContext(encoded, {
+    maxNewTokens: options.maxNewTokens,
+    context,
+    truncate: options.truncate,
+    bos: tokenizer?.bosTokenId ?? model.config.bosTokenId,
+  });
+  const ids = fit.ids;
   const sequence = new Sequence(ids, {
     eos: eosIds(model.config.eosTokenIds, tokenizer, options.stopTokenIds),
     stops: (options.stop ?? []).filter((s) => s.length > 0),
-    maxNewTokens: maxNew,
+    maxNewTokens: fit.maxNewTokens,
     tokenizer,
     onText: options.onText,
     onToken: options.onToken,
   });
   const { temperature, topK, topP, repetitionPenalty } = options;
-  return { ids, sequence, sampling: { temperature, topK, topP, repetitionPenalty }, random: options.random ?? new Random(options.seed ?? 0), signal: options.signal };
+  const job: PreparedJob = {
+    ids,
+    sequence,
+    sampling: { temperature, topK, topP, repetitionPenalty },
+    random: options.random ?? new Random(options.seed ?? 0),
+    signal: options.signal,
+    droppedPromptTokens: fit.droppedTokens,
+  };
+  return job;
 }
 
 /** The result of a finished job. */
@@ -101,6 +143,7 @@ export function jobResult(job: BatchJob): GenerateResult {
     text: seq.text,
     tokenIds: [...seq.generated],
     promptTokenIds: [...job.ids],
+    droppedPromptTokens: (job as Partial<PreparedJob>).droppedPromptTokens ?? 0,
     finishReason: seq.finishReason ?? "length",
     usage: { promptTokens: job.ids.length, completionTokens: n },
     timings: { prefillMs, decodeMs, tokensPerSecond: decodeMs > 0 ? (n / decodeMs) * 1000 : 0 },

@@ -40,7 +40,11 @@ type ModelGenerateResult = Awaited<ReturnType<ModelApi["generate"]>>;
 /** Prompts decoded together: enough to share per-step overhead, few enough to keep the KV cache small. */
 export const LOCAL_BATCH_SIZE = 16;
 
-/** Generation parameters (OpenAI names; `extra.top_k`, `extra.repetition_penalty` too) as lib/model's generate options. */
+/**
+ * Generation parameters (OpenAI names; `extra.top_k`, `extra.repetition_penalty` too) as lib/model's generate options.
+ * `extra.truncate` ("none", "left" or "answer") says what to cut when a prompt and max_tokens pass the model's
+ * context; by default such a prompt is refused, which records an error for that prompt alone.
+ */
 export function modelGenerateOptions(p: GenerationParams, signal?: AbortSignal): ModelGenerateOptions {
   const extra = (p.extra ?? {}) as Record<string, unknown>;
   return {
@@ -49,6 +53,8 @@ export function modelGenerateOptions(p: GenerationParams, signal?: AbortSignal):
     topP: p.top_p,
     topK: typeof extra.top_k === "number" ? extra.top_k : undefined,
     repetitionPenalty: typeof extra.repetition_penalty === "number" ? extra.repetition_penalty : undefined,
+    // Checked by lib/model (an unknown value is refused there, by name).
+    truncate: extra.truncate as ModelGenerateOptions["truncate"],
     stop: p.stop,
     seed: p.seed,
     signal,
