@@ -67,6 +67,8 @@ export { loadModel, saveModel, readModelConfig, type LoadModelOptions, type Save
 export { parameterCount, memoryReport, formatCount, type MemoryReport } from "./memory.js";
 export { expectedWeights, linearSpecs, configParameterCount, LAYER_PROJECTIONS, type LinearSpec } from "./weights.js";
 export { generate, prepareJob, jobResult, promptIds, type GenerateOptions, type GenerateResult, type FinishReason, type Prompt } from "./generate.js";
+export { contextLength, checkMaxNewTokens, fitContext, checkLoraRank, ContextLengthError, DEFAULT_MAX_NEW_TOKENS, TRUNCATE_MODES, type Truncate, type FitOptions, type FittedPrompt } from "./limits.js";
+export { estimateMemory, formatEstimate, formatBytes, MEMORY_CONSTANTS, MEMORY_TERMS, ESTIMATE_METHODS, ESTIMATE_QUANTIZATIONS, type EstimateOptions, type MemoryEstimate, type PhaseEstimate, type MemoryTerms, type MemoryConstants, type EstimateMethod, type EstimateQuantization } from "./estimate.js";
 export { generateBatch, type GenerateBatchOptions, type RowOptions } from "./generate-batch.js";
 export { BatchDecoder, type BatchJob, type BatchDecoderOptions, type BatchStats } from "./batch-decoder.js";
 export { Sequence, type SequenceRules } from "./sequence.js";

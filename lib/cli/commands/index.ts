@@ -17,12 +17,13 @@ import * as finetune from "./finetune.js";
 import * as evalCmd from "./eval.js";
 import * as pretrain from "./pretrain.js";
 import * as demo from "./demo.js";
+import * as estimate from "./estimate.js";
 
 interface CommandModule {
   register(program: Command): void;
 }
 
-const commandModules: CommandModule[] = [arenaRun, arenaReport, generate, exportCmd, inspect, doctor, kernel, notebook, finetune, evalCmd, pretrain, demo];
+const commandModules: CommandModule[] = [arenaRun, arenaReport, generate, exportCmd, inspect, doctor, kernel, notebook, finetune, evalCmd, pretrain, demo, estimate];
 
 export function registerAll(program: Command): void {
   for (const m of commandModules) m.register(program);
