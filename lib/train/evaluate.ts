@@ -94,6 +94,7 @@ export async function evaluate(model: CausalLM, tokenizer: Tokenizer | null, sam
     let done = 0;
     const answers = await generateBatch(model, tokenizer, withRef.map((s) => ({ ids: s.promptIds })), {
       maxNewTokens: options.maxNewTokens ?? 256,
+      truncate: "answer", // a cap: answers end where the model's context does
       temperature: 0,
       batchSize: GENERATE_BATCH,
       onResult: () => options.onSample?.(++done, withRef.length),

@@ -15,6 +15,8 @@ import { loadModel, readModelConfig } from "../../lib/model/io.js";
 import type { CausalLM } from "../../lib/model/causal-lm.js";
 import { checkLoraRank, checkMaxNewTokens, contextLength, ContextLengthError, fitContext } from "../../lib/model/limits.js";
 import { ConfigError, TslmError } from "../../lib/util/errors.js";
+import { evaluate } from "../../lib/train/evaluate.js";
+import { IGNORE_INDEX } from "../../lib/model/causal-lm.js";
 import { setupBackend } from "./support.js";
 import { tslm, ROOT } from "../support/cli.js";
 
@@ -120,6 +122,14 @@ describe("model/limits: context and argument limits", function () {
       );
       const rs = await generateBatch(model, model.tokenizer, ["Hello", LONG_TEXT], { maxNewTokens: 4, truncate: "left" });
       assert.equal(rs[1].promptTokenIds.length, context - 4);
+    });
+
+    it("exact-match evaluation treats its answer budget as a cap: the trainer's default 256 on a 256-token context still evaluates", async () => {
+      const promptIds = model.tokenizer!.encodeChat([{ role: "user", content: "What is 2 + 2?" }]);
+      const answer = model.tokenizer!.encode("4", { addSpecialTokens: false });
+      const sample = { inputIds: [...promptIds, ...answer], labels: [...promptIds.map(() => IGNORE_INDEX), ...answer], promptIds, reference: "4", source: {} };
+      const r = await evaluate(model, model.tokenizer, [sample], { maxNewTokens: 256 });
+      assert.equal(r.predictions.length, 1);
     });
 
     it("tslm generate --max-tokens 1e12 fails in one line naming the context", () => {
