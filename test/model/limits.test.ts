@@ -132,11 +132,10 @@ describe("model/limits: context and argument limits", function () {
       assert.equal(r.predictions.length, 1);
     });
 
-    it("tslm generate --max-tokens 1e12 fails in one line naming the context", () => {
-      const r = tslm("generate", "--model", EMBEDDED, "--prompt", "Hello", "--max-tokens", "1e12", "--backend", "wasm");
+    it("tslm generate refuses a --max-tokens past the context in one line naming it", () => {
+      const r = tslm("generate", "--model", EMBEDDED, "--prompt", "Hello", "--max-tokens", "100000", "--backend", "wasm");
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /--max-tokens|maxNewTokens/);
-      assert.match(r.stderr, /1000000000000 is more than the model's context of 256 tokens/);
+      assert.match(r.stderr, /100000 is more than the model's context of 256 tokens/);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     });
   });
