@@ -10,15 +10,12 @@ export { createOpenAIContestant, createAnswersFileContestant, createLocalContest
 export { createLLMJudge, createReferenceJudge, createHumanJudge, parseVerdict, type Judge, type JudgeInput, type JudgeResult, type HumanJudge, type HumanVote, type Ballot, JudgeError } from "./judges/index.js";
 export { startVotingServer, type VotingServer, type VotingServerOptions } from "./judges/voting.js";
 // Ratings, analysis, plots and reports.
+export { Leaderboard, ratingsTable, bootstrapTable } from "./leaderboard.js";
+export { readBattleLog, parseBattleLog } from "./battle-log.js";
 export {
   rateBattles,
   ratingRows,
-  Leaderboard,
-  ratingsTable,
-  bootstrapTable,
   ratingHistory,
-  readBattleLog,
-  parseBattleLog,
   simulateBattles,
   ladder,
   preprocessBattles,
@@ -34,6 +31,7 @@ export {
   resolveRatingOptions,
   type RatingResult,
   type RatingRow,
+  type RatingStatus,
   type RatingOptions,
   type RatingOptionsInput,
   type OutcomeCounts,

@@ -1,14 +1,10 @@
 /** The demo's result as terminal text: leaderboard with intervals, variants, verdict, paths, times. */
 import { relative, isAbsolute } from "node:path";
+import { gridText } from "../display/grid.js";
 import type { DemoResult } from "./run.js";
 
 function pct(x: number | null): string {
   return x === null ? "-" : `${(100 * x).toFixed(1)}%`;
-}
-
-function table(rows: string[][], right: boolean[]): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd());
 }
 
 /** Paths relative to `cwd` when inside it (shorter to read and to click). */
@@ -25,7 +21,7 @@ export function formatDemo(r: DemoResult, cwd = process.cwd()): string {
   lines.push("");
   lines.push(r.leaderboard.toString());
   lines.push("");
-  const rows = [["model", "method", "exact match", "training", "base weights"]];
+  const rows: string[][] = [];
   for (const v of r.variants) {
     const t = v.training;
     const method = v.method === "base" ? "base model" : `LoRA r=${v.rank}${v.quantization !== "none" ? ` on ${v.quantization} base (QLoRA)` : ""}`;
@@ -33,7 +29,8 @@ export function formatDemo(r: DemoResult, cwd = process.cwd()): string {
     const memory = t ? `${(100 * t.baseRatio).toFixed(0)}% of float32` : "float32";
     rows.push([v.name, method, pct(v.accuracy), training, memory]);
   }
-  lines.push(...table(rows, [false, false, true, false, false]));
+  const columns = ["model", "method", "exact match", "training", "base weights"].map((label) => ({ label, align: label === "exact match" ? ("right" as const) : ("left" as const) }));
+  lines.push(gridText({ columns, rows }));
   lines.push("");
   const pctCi = Math.round(r.config.confidence * 100);
   for (const s of r.separation) {

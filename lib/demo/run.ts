@@ -20,7 +20,7 @@ import { packageInfo } from "../util/package.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import type { ProgressMode } from "../display/progress.js";
 import type { RatingRow } from "../arena/ratings/rate.js";
-import type { Leaderboard } from "../arena/ratings/leaderboard.js";
+import type { Leaderboard } from "../arena/leaderboard.js";
 import type { SuiteInfo } from "../arena/types.js";
 import { DemoConfigSchema, FAST_OVERRIDES, type DemoConfig, type DemoConfigInput, type DemoVariant } from "./config.js";
 import { copyAdapter, trainAdapter, type TrainedAdapter } from "./adapters.js";

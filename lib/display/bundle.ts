@@ -10,6 +10,9 @@
  * tslm's kernel and in Deno's.
  */
 import { inspect } from "node:util";
+import { isArqueroTable, tableBundle } from "./grid.js";
+
+export { isArqueroTable, type ArqueroLike } from "./grid.js";
 
 /** MIME type -> data. JSON types (`application/*+json`) hold objects, text types strings, images base64. */
 export type MimeBundle = { "text/plain"?: string } & Record<string, unknown>;
@@ -51,19 +54,6 @@ export function knownText(x: unknown): string | undefined {
   return isDisplayable(x) ? ((x as unknown as Record<symbol, string | undefined>)[TEXT] ?? undefined) : undefined;
 }
 
-/** True for arquero tables (duck-typed, so arquero is never imported here). */
-export function isArqueroTable(x: unknown): x is ArqueroLike {
-  const t = x as ArqueroLike | null;
-  return typeof t === "object" && t !== null && typeof t.columnNames === "function" && typeof t.numRows === "function" && typeof t.objects === "function";
-}
-
-/** The part of arquero's Table that display uses. */
-export interface ArqueroLike {
-  columnNames(): string[];
-  numRows(): number;
-  objects(options?: { limit?: number }): object[];
-}
-
 /** Text for any value, as a REPL prints it. */
 export function plainText(x: unknown): string {
   if (typeof x === "string") return x;
@@ -80,9 +70,6 @@ export async function toBundle(x: unknown): Promise<MimeBundle> {
     if (b === null || typeof b !== "object") throw new TypeError(`[Symbol.for("Jupyter.display")]() must return a MIME bundle object, got ${plainText(b)}`);
     return b["text/plain"] === undefined ? { ...b, "text/plain": plainText(x) } : b;
   }
-  if (isArqueroTable(x)) {
-    const { tableBundle } = await import("./table.js");
-    return tableBundle(x);
-  }
+  if (isArqueroTable(x)) return tableBundle(x);
   return { "text/plain": plainText(x) };
 }

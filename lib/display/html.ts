@@ -1,10 +1,7 @@
 /** Text-like displays: Markdown, HTML, SVG and PNG images. */
 import { displayable, type Displayable } from "./bundle.js";
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
+export { escapeHtml, escapeMarkdown } from "./escape.js";
 
 /** Markdown, rendered by the notebook; the raw text elsewhere. */
 export function markdown(text: string): Displayable {

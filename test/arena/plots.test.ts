@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as A from "../../lib/arena/analysis/index.js";
 import * as P from "../../lib/arena/plots/index.js";
-import { bootstrapTable, ratingsTable } from "../../lib/arena/ratings/leaderboard.js";
+import { bootstrapTable, ratingsTable } from "../../lib/arena/leaderboard.js";
 import { ratingHistory } from "../../lib/arena/ratings/history.js";
 import { rateBattles } from "../../lib/arena/ratings/rate.js";
 import { ladder, simulateBattles } from "../../lib/arena/ratings/simulate.js";

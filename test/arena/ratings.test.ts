@@ -4,12 +4,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { btWorkspace, newtonBT, pairStats } from "../../lib/arena/ratings/bt.js";
+import { btWorkspace, fitBradleyTerry, newtonBT, pairStats } from "../../lib/arena/ratings/bt.js";
 import { chordBT, hessianFactor } from "../../lib/arena/ratings/chord.js";
 import { countOutcomes, pairLayout, preprocessBattles, toBattleArrays } from "../../lib/arena/ratings/compact.js";
 import { onlineElo } from "../../lib/arena/ratings/elo.js";
 import { ratingHistory } from "../../lib/arena/ratings/history.js";
-import { Leaderboard, ratingsTable } from "../../lib/arena/ratings/leaderboard.js";
+import { Leaderboard, ratingsTable } from "../../lib/arena/leaderboard.js";
 import { rankUpperBound } from "../../lib/arena/ratings/bootstrap.js";
 import { rateBattles } from "../../lib/arena/ratings/rate.js";
 import { ladder, simulateBattles } from "../../lib/arena/ratings/simulate.js";
@@ -214,7 +214,7 @@ describe("arena/ratings: bootstrap, rank and tables", () => {
     const battles = simulateBattles({ battles: 1500, ratings: ladder(5), rng: 2 });
     const board = Leaderboard.fromBattles(battles, { bootstrap: 100 });
     const t = ratingsTable(board.result);
-    assert.deepEqual(t.columnNames(), ["model", "rating", "lower", "upper", "median", "rank", "battles"]);
+    assert.deepEqual(t.columnNames(), ["model", "rating", "lower", "upper", "median", "rank", "battles", "status"]);
     assert.equal(t.get("model", 0), board.rows()[0].model);
     const bundle = (board as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]();
     assert.match(bundle["text/plain"], /model-05/);
@@ -268,5 +268,94 @@ describe("arena/ratings: bad input", () => {
     assert.deepEqual(counts.models, ["a", "b"]);
     assert.deepEqual([...counts.count], [1, 2]);
     assert.deepEqual([...counts.score], [0.5, 1]);
+  });
+});
+
+describe("arena/ratings: one-sided and many-model logs", function () {
+  this.timeout(120_000);
+  const wins = (n: number, a = "x", b = "y"): BattleRecord[] => Array.from({ length: n }, () => ({ model_a: a, model_b: b, winner: "model_a" as const }));
+
+  for (const n of [1, 20]) {
+    it(`reports ${n} one-sided win${n > 1 ? "s" : ""} as unbounded ratings with a warning, never as finite numbers`, () => {
+      const r = rateBattles(wins(n));
+      assert.equal(r.converged, false);
+      assert.deepEqual(r.status, ["above", "below"]);
+      assert.equal(ratingOf(r, "x"), Infinity);
+      assert.equal(ratingOf(r, "y"), -Infinity);
+      // Only the direction is known: no finite interval end pretends to bound them.
+      assert.deepEqual([r.lower[0], r.upper[0]], [NaN, Infinity]);
+      assert.deepEqual([r.lower[1], r.upper[1]], [-Infinity, NaN]);
+      assert.ok(r.warnings.some((w) => /x never lost/.test(w) && /y never won/.test(w) && /infinite/.test(w)), r.warnings.join("\n"));
+      assert.ok(!r.warnings.some((w) => /bootstrap rounds/.test(w)), "the bootstrap repeats what the fit already said");
+      const json = JSON.parse(JSON.stringify(new Leaderboard(r)));
+      assert.deepEqual(
+        json.ratings.map((row: { model: string; rating: unknown; status: string }) => [row.model, row.rating, row.status]),
+        [
+          ["x", null, "above"],
+          ["y", null, "below"],
+        ],
+      );
+      assert.match(new Leaderboard(r).toString(), /x\s+\+inf/);
+    });
+  }
+
+  it("fits the models that do have ratings as if the unbounded ones' battles were not there", () => {
+    const core = simulateBattles({ battles: 1500, ratings: ladder(4), rng: 12 });
+    const battles = [...core, ...wins(5, "champ", "model-01"), ...wins(3, "model-04", "dud"), { model_a: "champ", model_b: "dud", winner: "model_a" as const }];
+    const r = rateBattles(battles, { bootstrap: 50 });
+    const alone = rateBattles(core, { bootstrap: 0 });
+    assert.equal(r.converged, false);
+    assert.equal(r.status[r.models.indexOf("champ")], "above");
+    assert.equal(r.status[r.models.indexOf("dud")], "below");
+    for (const m of alone.models) {
+      assert.equal(r.status[r.models.indexOf(m)], "rated");
+      assert.ok(Math.abs(ratingOf(r, m) - ratingOf(alone, m)) < 1e-6, m);
+      const k = r.models.indexOf(m);
+      assert.ok(Number.isFinite(r.lower[k]) && Number.isFinite(r.upper[k]) && r.lower[k] < r.upper[k], m);
+    }
+    assert.ok(r.warnings.some((w) => /champ never lost/.test(w) && /dud never won/.test(w)), r.warnings.join("\n"));
+  });
+
+  it("does not report convergence from the solver on data without a finite maximum", () => {
+    const counts = preprocessBattles(wins(20));
+    const layout = pairLayout(counts);
+    assert.equal(newtonBT(2, layout, pairStats(counts, layout)).converged, false);
+  });
+
+  it("lists models without battles as unrated instead of dropping them", () => {
+    const battles = simulateBattles({ battles: 300, ratings: ladder(3), rng: 3 });
+    const r = rateBattles(battles, { bootstrap: 20 }, { models: ["silent"] });
+    const k = r.models.indexOf("silent");
+    assert.equal(r.status[k], "unrated");
+    assert.equal(r.battles[k], 0);
+    assert.ok(Number.isNaN(r.rating[k]));
+    assert.ok(r.warnings.some((w) => /no rated battles for silent/.test(w)));
+    assert.equal(new Leaderboard(r).rows().at(-1)!.model, "silent");
+  });
+
+  it("solves Newton steps on the sparse Hessian to the dense solver's ratings (1e-6 points)", () => {
+    const battles = simulateBattles({ battles: 6000, ratings: ladder(60), tieRate: 0.1, rng: 21 });
+    const counts = preprocessBattles(battles);
+    const dense = fitBradleyTerry(counts, { solver: "dense" });
+    const sparse = fitBradleyTerry(counts, { solver: "sparse" });
+    assert.ok(dense.converged && sparse.converged);
+    for (let k = 0; k < 60; k++) assert.ok(Math.abs(dense.t[k] - sparse.t[k]) * 400 < 1e-6, `model ${k}`);
+  });
+
+  it("rates 1,000 models from 2,000 battles with 10 bootstrap rounds in seconds, reporting progress", () => {
+    const battles = simulateBattles({ battles: 2000, ratings: ladder(1000), rng: 1 });
+    const seen: number[] = [];
+    const t0 = performance.now();
+    const r = rateBattles(battles, { bootstrap: 10 }, { onProgress: (p) => seen.push(p.done) });
+    const seconds = (performance.now() - t0) / 1000;
+    assert.ok(seconds < 30, `${seconds.toFixed(1)} s`);
+    assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(r.models.length, new Set(battles.flatMap((b) => [b.model_a, b.model_b])).size);
+    assert.ok(r.status.filter((s) => s === "rated").length > 100);
+  });
+
+  it("refuses bootstrap and iteration counts that would run for hours, naming the key and the bound", () => {
+    assert.throws(() => rateBattles(wins(2), { bootstrap: 1_000_000_000 }), (e: unknown) => e instanceof ConfigError && e.location.key === "bootstrap" && /100000/.test(e.message));
+    assert.throws(() => rateBattles(wins(2), { maxIter: 1e7 }), (e: unknown) => e instanceof ConfigError && e.location.key === "maxIter");
   });
 });

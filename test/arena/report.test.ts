@@ -5,8 +5,10 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openInChromium } from "../support/chromium.js";
 import { loadRun } from "../../lib/arena/store/load.js";
+import { analyzeRun } from "../../lib/arena/report/analyze.js";
 import { scriptSafe } from "../../lib/arena/report/html.js";
-import { writeReport } from "../../lib/arena/report/write.js";
+import { renderMarkdown } from "../../lib/arena/report/markdown.js";
+import { buildReport, writeReport } from "../../lib/arena/report/write.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUN = join(ROOT, "test/fixtures/arena/example-run");
@@ -93,5 +95,67 @@ describe("arena/report: HTML, Markdown and JSON reports of a run", function () {
     assert.deepEqual(external, [], "no network requests");
     assert.deepEqual(errors, [], "no page errors");
     assert.ok(existsSync(shot));
+  });
+});
+
+describe("arena/report: names from the run are text, and every contestant is listed", () => {
+  /** `raw` appears in Markdown `md` with its first character not escaped by a backslash. */
+  const unescapedIn = (md: string, raw: string) => md.split(raw).slice(0, -1).some((before) => !before.endsWith("\\"));
+  const HOSTILE = ["<img src=x onerror=alert(1)>", "</td><script>alert(1)</script>", "[x](javascript:alert(1))", "a|b", "**bold** `code` ~~gone~~"];
+
+  /** The fixture run with its models renamed to `names` (and the judge and run id too). */
+  function renamed(names: string[]) {
+    const run = loadRun(RUN);
+    const map = new Map(run.contestants.map((c, i) => [c.name, names[i % names.length] + (i >= names.length ? ` ${i}` : "")]));
+    const rn = (m: string) => map.get(m) ?? m;
+    return {
+      ...run,
+      meta: { ...run.meta, id: "<b>run</b> [r](javascript:x)" },
+      suite: { ...run.suite, name: "<i>suite</i>" },
+      contestants: run.contestants.map((c) => ({ ...c, name: rn(c.name) })),
+      answers: run.answers.map((a) => ({ ...a, model: rn(a.model) })),
+      judgments: run.judgments.map((j) => ({ ...j, first: rn(j.first), second: rn(j.second), judge: "<u>judge</u>" })),
+      battles: run.battles.map((b) => ({ ...b, model_a: rn(b.model_a), model_b: rn(b.model_b), judge: "<u>judge</u>", category: "<s>cat</s>" })),
+      errors: { ...run.errors, answers: run.errors.answers.map((a) => ({ ...a, model: rn(a.model) })) },
+    };
+  }
+
+  it("escapes model, judge, suite and run names in report.md (no raw HTML, links or table breaks)", () => {
+    const run = renamed(HOSTILE);
+    const md = renderMarkdown(run, analyzeRun(run, { bootstrap: 20 }));
+    for (const raw of ["<img", "<script", "</td>", "<b>", "<i>", "<u>", "](javascript:", "**bold**", "`code`", "~~gone~~"]) assert.ok(!unescapedIn(md, raw), `raw ${raw} in report.md`);
+    assert.ok(md.includes("\\<img src=x onerror=alert(1)\\>"), "the name is still shown, as text");
+    const board = md.split("## Leaderboard")[1].split("## Charts")[0].trim().split("\n");
+    for (const row of board) assert.equal(row.split(/(?<!\\)\|/).length - 2, 7, `a leaderboard row keeps its 7 cells: ${row}`);
+  });
+
+  it("escapes the same names in the HTML report and the leaderboard's HTML and Markdown", async () => {
+    const run = renamed(HOSTILE);
+    const built = await buildReport(run, { bootstrap: 20 }, { vega: "", vegaLite: "", vegaEmbed: "" });
+    const body = built.html.split("<main>")[1].split("</main>")[0];
+    for (const raw of ["<img src=x", "</td><script>alert", "<b>run", "<i>suite", "<u>judge", "<s>cat"]) assert.ok(!body.includes(raw), `raw ${raw} in report.html`);
+    const board = built.analysis.leaderboard;
+    assert.ok(!board.toHTML().includes("<img") && board.toHTML().includes("&lt;img"));
+    assert.ok(!unescapedIn(board.toMarkdown(), "<img") && !unescapedIn(board.toMarkdown(), "](javascript:"));
+  });
+
+  it("keeps a contestant whose answers all failed on the leaderboard, with a note saying why", () => {
+    const run = loadRun(RUN);
+    const silent = run.contestants[0].name;
+    const failed = run.answers.filter((a) => a.model === silent).map((a) => ({ id: a.id, prompt_id: a.prompt_id, model: a.model, key: a.key, error: "HTTP 500: boom" }));
+    const changed = {
+      ...run,
+      answers: [...run.answers.filter((a) => a.model !== silent), ...failed],
+      battles: run.battles.filter((b) => b.model_a !== silent && b.model_b !== silent),
+      errors: { ...run.errors, answers: [...run.errors.answers.filter((a) => a.model !== silent), ...failed] },
+    };
+    const analysis = analyzeRun(changed, { bootstrap: 20 });
+    const row = analysis.leaderboard.rows().find((r) => r.model === silent);
+    assert.ok(row, `${silent} is on the leaderboard`);
+    assert.equal(row.status, "unrated");
+    assert.equal(row.battles, 0);
+    assert.ok(analysis.leaderboard.result.warnings.some((w) => w.includes(`all ${failed.length} answers of ${silent} failed`)), analysis.leaderboard.result.warnings.join("\n"));
+    const md = renderMarkdown(changed, analysis);
+    assert.match(md, new RegExp(`\\| ${silent} \\| - \\| - \\| - \\| 0 \\| no rated battles \\|`));
   });
 });

@@ -11,7 +11,8 @@
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { compareNames, modelsOf } from "../ratings/compact.js";
-import type { RatingResult } from "../ratings/rate.js";
+import { winProbability } from "../ratings/logistic.js";
+import { orderByRating, type RatingResult } from "../ratings/rate.js";
 import type { BattleRecord } from "../types.js";
 
 /** Counts per ordered pair of model indices: [M, M] row-major. */
@@ -84,14 +85,14 @@ export function battleCountMatrix(battles: readonly BattleRecord[], order?: read
  */
 export function predictedWinRateMatrix(result: RatingResult, order?: readonly string[]): ColumnTable {
   const { scale, base } = result.options;
-  const models = order ? [...order] : [...result.models].sort((x, y) => ratingOf(result, y) - ratingOf(result, x) || compareNames(x, y));
+  const models = order ? [...order] : orderByRating(result).map((i) => result.models[i]);
   const col = { model_a: [] as string[], model_b: [] as string[], value: [] as number[] };
   for (const a of models) {
     for (const b of models) {
       if (a === b) continue;
       col.model_a.push(a);
       col.model_b.push(b);
-      col.value.push(1 / (1 + Math.pow(base, (ratingOf(result, b) - ratingOf(result, a)) / scale)));
+      col.value.push(winProbability(ratingOf(result, a), ratingOf(result, b), scale, base));
     }
   }
   return aq.table(col);

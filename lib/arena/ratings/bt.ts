@@ -12,17 +12,27 @@
  * FastChat minimises this with L-BFGS from zero. Here the rows are folded
  * onto unordered pairs first (the likelihood only depends on each pair's
  * total score S and count N) and the convex loss is minimised by Newton's
- * method with a backtracking line search: with 50 models the Hessian is
- * 50 x 50, so each step is cheap and 3-5 steps reach 1e-9 from a warm start,
- * which is what makes 1,000 bootstrap rounds fast.
+ * method (newton.ts). The Hessian is a weighted graph Laplacian: up to
+ * `DENSE_MAX_MODELS` models it is solved by a dense Cholesky factor (3-5
+ * steps reach 1e-9 from a warm start, which makes 1,000 bootstrap rounds
+ * fast); above, by conjugate gradients on the sparse Laplacian, so 1,000
+ * models cost O(pairs) per step instead of a 1,000 x 1,000 factorisation.
  *
  * Gauge: without L2 the loss is unchanged by adding a constant to every t in
- * a connected component of the comparison graph; each component is kept at
- * mean zero (the point L-BFGS from zero reaches as well, since every
- * gradient sums to zero over a component).
+ * a connected component of the comparison graph; each component keeps the
+ * mean of its starting point (zero from a cold start: the point L-BFGS from
+ * zero reaches as well, since every gradient sums to zero over a component).
+ *
+ * Without L2 the maximum-likelihood ratings exist only where the win graph
+ * is strongly connected (graph.ts); `fitBradleyTerry` fits that part and
+ * reports the other models as +/-infinity or unplaced, never as a number.
  */
-import { components, type OutcomeCounts, type PairLayout, pairLayout } from "./compact.js";
-import { solveSPD } from "./linalg.js";
+import { type OutcomeCounts, type PairIndex, type PairLayout, pairLayout } from "./compact.js";
+import { RATING_DEFAULTS } from "./defaults.js";
+import { centreComponents, components, identify, type Identification, Placement, playedMask } from "./graph.js";
+import { solveLaplacianCG, solveSPD } from "./linalg.js";
+import { sigmoid, softplus } from "./logistic.js";
+import { newtonMinimize, type NewtonProblem } from "./newton.js";
 
 /** Solver settings; every field has a default (see `DEFAULT_BT_SOLVER`). */
 export interface BTSolverOptions {
@@ -34,14 +44,20 @@ export interface BTSolverOptions {
   tol?: number;
   /** Newton iterations at most. Default 100 (a fit from zero takes ~6-10). */
   maxIter?: number;
+  /** How Newton steps are solved: dense Cholesky, sparse conjugate gradients, or by model count ("auto"). */
+  solver?: "auto" | "dense" | "sparse";
 }
 
 export const DEFAULT_BT_SOLVER: Required<BTSolverOptions> = {
-  alpha: Math.LN10,
+  alpha: Math.log(RATING_DEFAULTS.base),
   l2: 0,
-  tol: 1e-9,
-  maxIter: 100,
+  tol: RATING_DEFAULTS.tol,
+  maxIter: RATING_DEFAULTS.maxIter,
+  solver: "auto",
 };
+
+/** Above this many models "auto" solves Newton steps on the sparse Hessian (a dense factor costs M^3 / 3). */
+export const DENSE_MAX_MODELS = 200;
 
 /** Pair-level sufficient statistics: [P] score of the lower-index model and battle count. */
 export interface PairStats {
@@ -66,13 +82,8 @@ export function pairStats(counts: OutcomeCounts, layout: PairLayout, weights: Fl
   return { S, N };
 }
 
-/** ln(1 + e^x) without overflow. */
-function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
-
 /** The BT loss at t (natural scale). */
-export function btLoss(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number): number {
+export function btLoss(t: Float64Array, layout: PairIndex, stats: PairStats, alpha: number, l2: number): number {
   let loss = 0;
   for (let q = 0; q < layout.i.length; q++) {
     const n = stats.N[q];
@@ -86,11 +97,20 @@ export function btLoss(t: Float64Array, layout: PairLayout, stats: PairStats, al
 }
 
 /**
- * The gradient of the BT loss at t, and with `hess` its Hessian (a weighted
- * graph Laplacian plus l2 I, [M, M] row-major), in one pass over the pairs
- * with one exp per pair.
+ * The gradient of the BT loss at t; with `hess` its Hessian (a weighted
+ * graph Laplacian plus l2 I, [M, M] row-major), with `weights` the
+ * Laplacian's pair weights ([P]); one pass over the pairs, one exp per pair.
  */
-export function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array, hess?: Float64Array): void {
+export function btGradient(
+  t: Float64Array,
+  layout: PairIndex,
+  stats: PairStats,
+  alpha: number,
+  l2: number,
+  grad: Float64Array,
+  hess?: Float64Array,
+  weights?: Float64Array,
+): void {
   const m = t.length;
   grad.fill(0);
   hess?.fill(0);
@@ -99,17 +119,19 @@ export function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats
   const { S, N } = stats;
   for (let q = 0; q < pi.length; q++) {
     const n = N[q];
-    if (n === 0) continue;
+    if (n === 0) {
+      if (weights) weights[q] = 0;
+      continue;
+    }
     const i = pi[q];
     const j = pj[q];
-    const x = alpha * (t[i] - t[j]);
-    const e = Math.exp(-Math.abs(x));
-    const p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    const p = sigmoid(alpha * (t[i] - t[j]));
     const d = alpha * (n * p - S[q]);
     grad[i] += d;
     grad[j] -= d;
+    const w = a2 * n * p * (1 - p);
+    if (weights) weights[q] = w;
     if (hess) {
-      const w = a2 * n * p * (1 - p);
       hess[i * m + i] += w;
       hess[j * m + j] += w;
       hess[i * m + j] -= w;
@@ -128,120 +150,106 @@ export function btGradient(t: Float64Array, layout: PairLayout, stats: PairStats
  * The BT loss and its gradient at t (natural scale), FastChat's `bt_loss_and_grad`.
  * @returns loss; writes d loss / d t into `grad` ([M]).
  */
-export function btLossAndGrad(t: Float64Array, layout: PairLayout, stats: PairStats, alpha: number, l2: number, grad: Float64Array): number {
+export function btLossAndGrad(t: Float64Array, layout: PairIndex, stats: PairStats, alpha: number, l2: number, grad: Float64Array): number {
   btGradient(t, layout, stats, alpha, l2, grad);
   return btLoss(t, layout, stats, alpha, l2);
 }
 
-/** Scratch buffers reused across bootstrap rounds. */
+/** Scratch buffers reused across bootstrap rounds (the dense Hessian only when the dense solver runs). */
 export interface BTWorkspace {
   grad: Float64Array;
-  /** [M, M] Hessian, row-major, factorised in place. */
-  hess: Float64Array;
   step: Float64Array;
   trial: Float64Array;
+  /** [M, M] Hessian, row-major, factorised in place (dense solver). */
+  hess: Float64Array | null;
 }
 
 export function btWorkspace(m: number): BTWorkspace {
-  return { grad: new Float64Array(m), hess: new Float64Array(m * m), step: new Float64Array(m), trial: new Float64Array(m) };
+  return { grad: new Float64Array(m), step: new Float64Array(m), trial: new Float64Array(m), hess: null };
 }
 
 export interface BTFit {
-  /** [M] natural-scale strengths, mean zero in each component when l2 = 0. */
+  /** [M] natural-scale strengths, mean zero in each component when l2 = 0 (from a cold start); +/-Infinity or NaN where no finite rating exists. */
   t: Float64Array;
   iterations: number;
+  /** The fit reached the tolerance and every model that played has a finite maximum-likelihood rating. */
   converged: boolean;
   /** Number of connected components among models that played (1 = all comparable). */
   components: number;
 }
 
-/**
- * Minimises the BT loss by damped Newton steps from `t0` (default zeros).
- * `t0` should already satisfy the gauge (mean zero per component), as a
- * previous fit does.
- *
- * Each iteration makes one pass over the pairs (gradient and Hessian share
- * one exp per pair) and one Cholesky solve. Far from the optimum a
- * backtracking line search keeps the loss decreasing; close to it (steps
- * that change rating differences by less than 1/alpha) the full step is
- * provably a descent step and is taken without evaluating the loss; once a full step is below sqrt(tol) / 10 the next one would be
- * below tol (quadratic convergence), so the solver stops there.
- */
-export function newtonBT(
-  m: number,
-  layout: PairLayout,
-  stats: PairStats,
-  options: BTSolverOptions = {},
-  t0?: Float64Array,
-  ws: BTWorkspace = btWorkspace(m),
-): BTFit {
-  const { alpha, l2, tol, maxIter } = { ...DEFAULT_BT_SOLVER, ...options };
-  const t = t0 ? Float64Array.from(t0) : new Float64Array(m);
+/** Whether to solve Newton steps densely for `m` models. */
+export function useDense(m: number, solver: BTSolverOptions["solver"] = "auto"): boolean {
+  return solver === "dense" || (solver !== "sparse" && m <= DENSE_MAX_MODELS);
+}
+
+/** The BT loss as a Newton problem (newton.ts) on fixed pair statistics. */
+function btProblem(m: number, layout: PairIndex, stats: PairStats, alpha: number, l2: number, dense: boolean, ws: BTWorkspace): NewtonProblem {
   const comp = components(m, layout, stats.N);
   const played = playedMask(m, layout, stats);
-  const seen = new Set<number>();
-  for (let k = 0; k < m; k++) if (played[k]) seen.add(comp[k]);
-
-  const { grad, hess, step, trial } = ws;
-  const quadraticStop = Math.sqrt(tol) / 10;
-  let loss = NaN; // evaluated lazily: only the line search needs it
-  let converged = false;
-  let it = 0;
-  for (; it < maxIter; it++) {
-    btGradient(t, layout, stats, alpha, l2, grad, hess);
-    addGauge(hess, m, l2, comp, played);
-    for (let k = 0; k < m; k++) step[k] = played[k] || l2 > 0 ? -grad[k] : 0;
-    solveSPD(hess, step, m);
-    let maxStep = 0;
-    let slope = 0;
-    let hi = -Infinity;
-    let lo = Infinity;
-    for (let k = 0; k < m; k++) {
-      maxStep = Math.max(maxStep, Math.abs(step[k]));
-      slope += grad[k] * step[k];
-      if (played[k]) {
-        hi = Math.max(hi, step[k]);
-        lo = Math.min(lo, step[k]);
+  const weights = dense ? undefined : new Float64Array(layout.i.length);
+  if (dense && !ws.hess) ws.hess = new Float64Array(m * m);
+  return {
+    loss: (t) => btLoss(t, layout, stats, alpha, l2),
+    direction(t, grad, step) {
+      if (dense) {
+        const hess = ws.hess!;
+        btGradient(t, layout, stats, alpha, l2, grad, hess);
+        addGauge(hess, m, l2, comp, played);
+        for (let k = 0; k < m; k++) step[k] = played[k] || l2 > 0 ? -grad[k] : 0;
+        solveSPD(hess, step, m);
+        return;
       }
-    }
-    if (!(maxStep < Infinity)) break; // singular beyond repair: keep the last finite point
-    if (maxStep < tol) {
-      converged = true;
-      break;
-    }
-    let size = 1;
-    if (alpha * (hi - lo) <= 1) {
+      btGradient(t, layout, stats, alpha, l2, grad, undefined, weights);
+      const rhs = Float64Array.from(grad, (g, k) => (played[k] || l2 > 0 ? -g : 0));
+      if (l2 === 0) centreComponents(rhs, comp, played); // consistent right-hand side for the singular Laplacian
+      solveLaplacianCG({ m, i: layout.i, j: layout.j, w: weights!, l2 }, rhs, step);
+      if (l2 === 0) centreComponents(step, comp, played); // the gauge: steps sum to zero on each component
+    },
+    fullStepSafe(step) {
       // The logistic loss is generalized self-concordant (Bach 2010, "Self-concordant
       // analysis for logistic regression", Lemma 1): along a Newton step d with
       // R = alpha * max|d_i - d_j| <= 1 the loss drops by at least
       // (1 - (e^R - R - 1) / R^2) * lambda^2 >= 0.28 lambda^2 (lambda^2 = -g.d),
       // so the full step passes the Armijo test without evaluating the loss.
-      for (let k = 0; k < m; k++) t[k] += step[k];
-      loss = NaN;
-    } else {
-      // Backtracking (Armijo) line search.
-      if (Number.isNaN(loss)) loss = btLoss(t, layout, stats, alpha, l2);
-      let accepted = false;
-      for (let h = 0; h < 40; h++) {
-        for (let k = 0; k < m; k++) trial[k] = t[k] + size * step[k];
-        const next = btLoss(trial, layout, stats, alpha, l2);
-        if (next <= loss + 1e-4 * size * slope + 1e-13 * Math.abs(loss)) {
-          loss = next;
-          accepted = true;
-          break;
-        }
-        size *= 0.5;
+      let hi = -Infinity;
+      let lo = Infinity;
+      for (let k = 0; k < m; k++) {
+        if (!played[k]) continue;
+        hi = Math.max(hi, step[k]);
+        lo = Math.min(lo, step[k]);
       }
-      if (!accepted) break;
-      t.set(trial);
-    }
-    if (size === 1 && maxStep < quadraticStop) {
-      converged = true;
-      it++;
-      break;
-    }
-  }
-  return { t, iterations: it, converged, components: seen.size };
+      return alpha * (hi - lo) <= 1;
+    },
+  };
+}
+
+/**
+ * Minimises the BT loss by damped Newton steps (newton.ts) from `t0`
+ * (default zeros; non-finite entries start at zero). `t0` should already
+ * satisfy the gauge (mean zero per component), as a previous fit does.
+ * Reports `converged: false` when the data have no finite maximum-likelihood
+ * ratings (l2 = 0 and a win graph that is not strongly connected), whatever
+ * the iterations did; `fitBradleyTerry` fits such data properly.
+ */
+export function newtonBT(
+  m: number,
+  layout: PairIndex,
+  stats: PairStats,
+  options: BTSolverOptions = {},
+  t0?: Float64Array,
+  ws: BTWorkspace = btWorkspace(m),
+): BTFit {
+  const { alpha, l2, tol, maxIter, solver } = { ...DEFAULT_BT_SOLVER, ...options };
+  const t = t0 ? Float64Array.from(t0, (v) => (Number.isFinite(v) ? v : 0)) : new Float64Array(m);
+  const comp = components(m, layout, stats.N);
+  const played = playedMask(m, layout, stats);
+  const seen = new Set<number>();
+  for (let k = 0; k < m; k++) if (played[k]) seen.add(comp[k]);
+  const identifiable = l2 > 0 || identify(m, layout, stats).identifiable;
+  const problem = btProblem(m, layout, stats, alpha, l2, useDense(m, solver), ws);
+  const r = newtonMinimize(problem, t, { tol, maxIter }, ws);
+  return { t, iterations: r.iterations, converged: r.converged && identifiable, components: seen.size };
 }
 
 /**
@@ -272,24 +280,52 @@ export function addGauge(hess: Float64Array, m: number, l2: number, comp: Int32A
   }
 }
 
-/**
- * Fits BT on unique outcome counts.
- * @example fitBradleyTerry(preprocessBattles(battles)).t
- */
-export function fitBradleyTerry(counts: OutcomeCounts, options: BTSolverOptions = {}): BTFit & { layout: PairLayout } {
-  const layout = pairLayout(counts);
-  const fit = newtonBT(counts.models.length, layout, pairStats(counts, layout), options);
-  return { ...fit, layout };
+/** A fit of the identifiable part of the data, with where every model stands. */
+export interface IdentifiedFit extends BTFit {
+  /** [M] `Placement` of each model (graph.ts); t is +Infinity / -Infinity / NaN outside `Rated`. */
+  placement: Uint8Array;
+  /** The fit of the rated models reached the tolerance (`converged` also needs every model rated). */
+  coreConverged: boolean;
 }
 
-/** [M] 1 for models with at least one battle of weight > 0. */
-export function playedMask(m: number, layout: PairLayout, stats: PairStats): Uint8Array {
-  const played = new Uint8Array(m);
-  for (let q = 0; q < layout.i.length; q++) {
-    if (stats.N[q] > 0) {
-      played[layout.i[q]] = 1;
-      played[layout.j[q]] = 1;
-    }
+/**
+ * Fits BT where the maximum-likelihood ratings exist (graph.ts): with l2 > 0
+ * everywhere; with l2 = 0 on the strongly connected core of each component,
+ * the other models' battles left out (their fitted win probabilities are 0
+ * or 1, so they add nothing to the likelihood of the core). Models above the
+ * core get +Infinity, below -Infinity, unplaced and unplayed ones NaN.
+ */
+export function fitIdentified(m: number, layout: PairIndex, stats: PairStats, options: BTSolverOptions = {}, t0?: Float64Array, ws?: BTWorkspace): IdentifiedFit {
+  const l2 = options.l2 ?? DEFAULT_BT_SOLVER.l2;
+  const id: Identification = l2 > 0 ? everyPlayedRated(m, layout, stats) : identify(m, layout, stats);
+  const core = id.identifiable ? stats : coreStats(layout, stats, id.placement);
+  const fit = newtonBT(m, layout, core, options, t0, ws);
+  const t = fit.t;
+  for (let k = 0; k < m; k++) {
+    const p = id.placement[k];
+    if (p === Placement.Above) t[k] = Infinity;
+    else if (p === Placement.Below) t[k] = -Infinity;
+    else if (p !== Placement.Rated) t[k] = NaN;
   }
-  return played;
+  return { ...fit, t, converged: fit.converged && id.identifiable, coreConverged: fit.converged, placement: id.placement };
+}
+
+function everyPlayedRated(m: number, layout: PairIndex, stats: PairStats): Identification {
+  const played = playedMask(m, layout, stats);
+  return { placement: Uint8Array.from(played, (p) => (p ? Placement.Rated : Placement.Unplayed)), identifiable: true };
+}
+
+/** Pair statistics with every pair that involves a model outside the rated core emptied. */
+function coreStats(layout: PairIndex, stats: PairStats, placement: Uint8Array): PairStats {
+  const keep = (q: number) => placement[layout.i[q]] === Placement.Rated && placement[layout.j[q]] === Placement.Rated;
+  return { S: stats.S.map((s, q) => (keep(q) ? s : 0)), N: stats.N.map((n, q) => (keep(q) ? n : 0)) };
+}
+
+/**
+ * Fits BT on unique outcome counts (see `fitIdentified`).
+ * @example fitBradleyTerry(preprocessBattles(battles)).t
+ */
+export function fitBradleyTerry(counts: OutcomeCounts, options: BTSolverOptions = {}): IdentifiedFit & { layout: PairLayout } {
+  const layout = pairLayout(counts);
+  return { ...fitIdentified(counts.models.length, layout, pairStats(counts, layout), options), layout };
 }

@@ -185,6 +185,9 @@ export interface PairLayout {
   lowScore: Float64Array;
 }
 
+/** The model pairs alone ([P] lower and higher index), all the solvers need. */
+export type PairIndex = Pick<PairLayout, "i" | "j">;
+
 export function pairLayout(counts: OutcomeCounts): PairLayout {
   const m = counts.models.length;
   const ids = new Map<number, number>();
@@ -211,34 +214,4 @@ export function pairLayout(counts: OutcomeCounts): PairLayout {
   }
   const lowScore = Float64Array.from(counts.score, (y, k) => (sign[k] > 0 ? y : 1 - y));
   return { i: Int32Array.from(pi), j: Int32Array.from(pj), pairOf, sign, lowScore };
-}
-
-/**
- * Connected components of the comparison graph ([M] component id per
- * model, numbered from 0). Ratings are only comparable inside a component.
- */
-export function components(m: number, pairs: { i: Int32Array; j: Int32Array }, weight?: Float64Array): Int32Array {
-  const parent = Int32Array.from({ length: m }, (_, k) => k);
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
-  for (let p = 0; p < pairs.i.length; p++) {
-    if (weight && !(weight[p] > 0)) continue;
-    const x = find(pairs.i[p]);
-    const y = find(pairs.j[p]);
-    if (x !== y) parent[Math.max(x, y)] = Math.min(x, y);
-  }
-  const id = new Int32Array(m).fill(-1);
-  const out = new Int32Array(m);
-  let next = 0;
-  for (let k = 0; k < m; k++) {
-    const r = find(k);
-    if (id[r] < 0) id[r] = next++;
-    out[k] = id[r];
-  }
-  return out;
 }

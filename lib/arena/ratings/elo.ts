@@ -8,6 +8,8 @@
  * bootstrap reruns it on battles resampled with replacement in random order.
  */
 import type { BattleArrays } from "./compact.js";
+import { RATING_DEFAULTS } from "./defaults.js";
+import { winProbability } from "./logistic.js";
 
 export interface EloOptions {
   /** Update size per battle. Default 4 (EvalGPT, Chatbot Arena): small, since skills are assumed fixed. */
@@ -20,7 +22,16 @@ export interface EloOptions {
   init?: number;
 }
 
-export const DEFAULT_ELO: Required<EloOptions> = { k: 4, scale: 400, base: 10, init: 1000 };
+export const DEFAULT_ELO: Required<EloOptions> = { k: RATING_DEFAULTS.k, scale: RATING_DEFAULTS.scale, base: RATING_DEFAULTS.base, init: RATING_DEFAULTS.init };
+
+/** Applies battle `i` of `arrays` to `ratings` (the Elo update). */
+function update(ratings: Float64Array, arrays: BattleArrays, i: number, o: Required<EloOptions>): void {
+  const ia = arrays.a[i];
+  const ib = arrays.b[i];
+  const d = o.k * (arrays.score[i] - winProbability(ratings[ia], ratings[ib], o.scale, o.base));
+  ratings[ia] += d;
+  ratings[ib] -= d;
+}
 
 /**
  * Runs online Elo over `arrays` in log order, or over `order` (indices into
@@ -29,21 +40,11 @@ export const DEFAULT_ELO: Required<EloOptions> = { k: 4, scale: 400, base: 10, i
  * @example onlineElo(toBattleArrays(battles)) // Float64Array of ratings in model order
  */
 export function onlineElo(arrays: BattleArrays, options: EloOptions = {}, order?: Int32Array, out?: Float64Array): Float64Array {
-  const { k, scale, base, init } = { ...DEFAULT_ELO, ...options };
+  const o = { ...DEFAULT_ELO, ...options };
   const ratings = out ?? new Float64Array(arrays.models.length);
-  ratings.fill(init);
-  const f = Math.log(base) / scale;
+  ratings.fill(o.init);
   const n = order ? order.length : arrays.a.length;
-  const { a, b, score } = arrays;
-  for (let s = 0; s < n; s++) {
-    const i = order ? order[s] : s;
-    const ra = ratings[a[i]];
-    const rb = ratings[b[i]];
-    const p = 1 / (1 + Math.exp(f * (rb - ra)));
-    const d = k * (score[i] - p);
-    ratings[a[i]] = ra + d;
-    ratings[b[i]] = rb - d;
-  }
+  for (let s = 0; s < n; s++) update(ratings, arrays, order ? order[s] : s, o);
   return ratings;
 }
 
@@ -52,21 +53,13 @@ export function onlineElo(arrays: BattleArrays, options: EloOptions = {}, order?
  * @returns [C, M] row-major.
  */
 export function eloHistory(arrays: BattleArrays, at: readonly number[], options: EloOptions = {}): Float64Array {
-  const { k, scale, base, init } = { ...DEFAULT_ELO, ...options };
+  const o = { ...DEFAULT_ELO, ...options };
   const m = arrays.models.length;
   const out = new Float64Array(at.length * m);
-  const ratings = new Float64Array(m).fill(init);
-  const f = Math.log(base) / scale;
+  const ratings = new Float64Array(m).fill(o.init);
   let done = 0;
   at.forEach((stop, c) => {
-    for (; done < Math.min(stop, arrays.a.length); done++) {
-      const ia = arrays.a[done];
-      const ib = arrays.b[done];
-      const p = 1 / (1 + Math.exp(f * (ratings[ib] - ratings[ia])));
-      const d = k * (arrays.score[done] - p);
-      ratings[ia] += d;
-      ratings[ib] -= d;
-    }
+    for (; done < Math.min(stop, arrays.a.length); done++) update(ratings, arrays, done, o);
     out.set(ratings, c * m);
   });
   return out;

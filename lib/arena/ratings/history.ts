@@ -7,8 +7,9 @@
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import type { BattleRecord } from "../types.js";
-import { type BTFit, fitBradleyTerry, newtonBT, pairStats } from "./bt.js";
-import { type BattleArrays, components, countOutcomes, modelsOf, pairLayout, toBattleArrays } from "./compact.js";
+import { type BTFit, type BTSolverOptions, fitBradleyTerry, fitIdentified, pairStats } from "./bt.js";
+import { type BattleArrays, countOutcomes, modelsOf, pairLayout, toBattleArrays } from "./compact.js";
+import { centreComponents, components, playedMask } from "./graph.js";
 import { eloHistory } from "./elo.js";
 import { type RatingOptionsInput, resolveRatingOptions } from "./options.js";
 import { applyVoteFloor } from "./rate.js";
@@ -80,7 +81,7 @@ export function ratingHistory(battles: readonly BattleRecord[], input: RatingOpt
 }
 
 /** BT fit on the first k battles, on the full model list (absent models stay at 0). */
-function fitPrefix(arrays: BattleArrays, k: number, solver: object, warm?: Float64Array): BTFit {
+function fitPrefix(arrays: BattleArrays, k: number, solver: BTSolverOptions, warm?: Float64Array): BTFit {
   const prefix: BattleArrays = {
     models: arrays.models,
     a: arrays.a.subarray(0, k),
@@ -93,17 +94,14 @@ function fitPrefix(arrays: BattleArrays, k: number, solver: object, warm?: Float
   const layout = pairLayout(counts);
   const stats = pairStats(counts, layout);
   // Re-centre the warm start on the models that play in this prefix.
-  return newtonBT(arrays.models.length, layout, stats, solver, recentre(warm, stats, layout));
+  return fitIdentified(arrays.models.length, layout, stats, solver, recentre(warm, stats, layout));
 }
 
-/** Shifts a warm start to mean zero on each component of this prefix's comparison graph (the gauge a cold fit has). */
+/** A warm start shifted to mean zero on each component of this prefix's comparison graph (the gauge a cold fit has). */
 function recentre(t: Float64Array, stats: { N: Float64Array }, layout: { i: Int32Array; j: Int32Array }): Float64Array {
   const m = t.length;
-  const played = new Uint8Array(m);
-  for (let q = 0; q < layout.i.length; q++) if (stats.N[q] > 0) played[layout.i[q]] = played[layout.j[q]] = 1;
-  const comp = components(m, layout, stats.N);
-  const sum = new Float64Array(m);
-  const n = new Float64Array(m);
-  for (let k = 0; k < m; k++) if (played[k]) (sum[comp[k]] += t[k]), n[comp[k]]++;
-  return Float64Array.from(t, (v, k) => (played[k] ? v - sum[comp[k]] / n[comp[k]] : 0));
+  const played = playedMask(m, layout, stats);
+  const out = Float64Array.from(t, (v, k) => (played[k] && Number.isFinite(v) ? v : 0));
+  centreComponents(out, components(m, layout, stats.N), played);
+  return out;
 }

@@ -9,13 +9,16 @@
  *   x_n = alpha (t_a - t_b) + sum_f beta_f z_nf
  *   loss = -sum_n w_n [y_n ln s(x_n) + (1 - y_n) ln s(-x_n)] + reg/2 |(t, beta)|^2
  *
- * reg defaults to 0.5 as FastChat's. Fitted by Newton's method (the
- * Hessian is (M + F) x (M + F)).
+ * reg defaults to 0.5 as FastChat's. Fitted by the shared Newton solver
+ * (newton.ts) with the dense (M + F) x (M + F) Hessian.
  */
 import { DataError } from "../../util/errors.js";
 import type { BattleRecord } from "../types.js";
-import { solveSPD } from "./linalg.js";
 import type { BattleArrays } from "./compact.js";
+import { RATING_DEFAULTS } from "./defaults.js";
+import { solveSPD } from "./linalg.js";
+import { sigmoid, softplus } from "./logistic.js";
+import { newtonMinimize, type NewtonProblem } from "./newton.js";
 
 export interface StyleOptions {
   /** Style features to use (keys of `BattleRecord.style`). Default: every key present in all battles. */
@@ -86,14 +89,6 @@ export interface StyleFit {
   converged: boolean;
 }
 
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
-
 /**
  * Fits the contextual BT model. `weights` ([N], default all ones) lets the
  * bootstrap reweight battles; `start` ([M + F]) warm-starts.
@@ -105,104 +100,75 @@ export function fitStyleBT(
   weights?: Float64Array,
   start?: Float64Array,
 ): StyleFit {
-  const alpha = options.alpha ?? Math.LN10;
-  const reg = options.l2 ?? 0.5;
-  const tol = options.tol ?? 1e-9;
-  const maxIter = options.maxIter ?? 100;
+  const m = arrays.models.length;
+  const theta = start ? Float64Array.from(start) : new Float64Array(m + feats.names.length);
+  const problem = styleProblem(arrays, feats, options.alpha ?? Math.log(RATING_DEFAULTS.base), options.l2 ?? RATING_DEFAULTS.styleL2, weights);
+  const r = newtonMinimize(problem, theta, { tol: options.tol ?? RATING_DEFAULTS.tol, maxIter: options.maxIter ?? RATING_DEFAULTS.maxIter });
+  return { t: theta.slice(0, m), beta: theta.slice(m), iterations: r.iterations, converged: r.converged };
+}
+
+/** The contextual BT loss over battles as a Newton problem: parameters (t [M], beta [F]). */
+function styleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights?: Float64Array): NewtonProblem {
   const m = arrays.models.length;
   const f = feats.names.length;
   const d = m + f;
   const n = arrays.a.length;
-  const theta = start ? Float64Array.from(start) : new Float64Array(d);
-  const grad = new Float64Array(d);
-  const hess = new Float64Array(d * d);
-  const step = new Float64Array(d);
-  const trial = new Float64Array(d);
   const z = feats.z;
-
+  const hess = new Float64Array(d * d);
   const logit = (th: Float64Array, r: number): number => {
     let x = alpha * (th[arrays.a[r]] - th[arrays.b[r]]);
     for (let c = 0; c < f; c++) x += th[m + c] * z[r * f + c];
     return x;
   };
-  const lossAt = (th: Float64Array): number => {
-    let loss = 0;
-    for (let r = 0; r < n; r++) {
-      const w = weights ? weights[r] : 1;
-      if (w === 0) continue;
-      const x = logit(th, r);
-      const y = arrays.score[r];
-      loss += w * (y * softplus(-x) + (1 - y) * softplus(x));
-    }
-    for (let k = 0; k < d; k++) loss += 0.5 * reg * th[k] * th[k];
-    return loss;
+  return {
+    loss(th) {
+      let loss = 0;
+      for (let r = 0; r < n; r++) {
+        const w = weights ? weights[r] : 1;
+        if (w === 0) continue;
+        const x = logit(th, r);
+        const y = arrays.score[r];
+        loss += w * (y * softplus(-x) + (1 - y) * softplus(x));
+      }
+      for (let k = 0; k < d; k++) loss += 0.5 * reg * th[k] * th[k];
+      return loss;
+    },
+    direction(th, grad, step) {
+      grad.fill(0);
+      hess.fill(0);
+      for (let r = 0; r < n; r++) {
+        const w = weights ? weights[r] : 1;
+        if (w === 0) continue;
+        const p = sigmoid(logit(th, r));
+        const e = w * (p - arrays.score[r]);
+        const h = w * p * (1 - p);
+        const ia = arrays.a[r];
+        const ib = arrays.b[r];
+        grad[ia] += alpha * e;
+        grad[ib] -= alpha * e;
+        // H += h v v^T with v = alpha (e_a - e_b) + (0, z_r)
+        const a2h = alpha * alpha * h;
+        hess[ia * d + ia] += a2h;
+        hess[ib * d + ib] += a2h;
+        hess[ia * d + ib] -= a2h;
+        hess[ib * d + ia] -= a2h;
+        for (let c = 0; c < f; c++) {
+          const zc = z[r * f + c];
+          grad[m + c] += e * zc;
+          const cross = alpha * h * zc;
+          hess[ia * d + m + c] += cross;
+          hess[(m + c) * d + ia] += cross;
+          hess[ib * d + m + c] -= cross;
+          hess[(m + c) * d + ib] -= cross;
+          for (let c2 = 0; c2 < f; c2++) hess[(m + c) * d + m + c2] += h * zc * z[r * f + c2];
+        }
+      }
+      for (let k = 0; k < d; k++) {
+        grad[k] += reg * th[k];
+        hess[k * d + k] += reg;
+        step[k] = -grad[k];
+      }
+      solveSPD(hess, step, d);
+    },
   };
-
-  let loss = lossAt(theta);
-  let converged = false;
-  let it = 0;
-  for (; it < maxIter; it++) {
-    grad.fill(0);
-    hess.fill(0);
-    for (let r = 0; r < n; r++) {
-      const w = weights ? weights[r] : 1;
-      if (w === 0) continue;
-      const p = sigmoid(logit(theta, r));
-      const e = w * (p - arrays.score[r]);
-      const h = w * p * (1 - p);
-      const ia = arrays.a[r];
-      const ib = arrays.b[r];
-      grad[ia] += alpha * e;
-      grad[ib] -= alpha * e;
-      // H += h v v^T with v = alpha (e_a - e_b) + (0, z_r)
-      const a2h = alpha * alpha * h;
-      hess[ia * d + ia] += a2h;
-      hess[ib * d + ib] += a2h;
-      hess[ia * d + ib] -= a2h;
-      hess[ib * d + ia] -= a2h;
-      for (let c = 0; c < f; c++) {
-        const zc = z[r * f + c];
-        grad[m + c] += e * zc;
-        const cross = alpha * h * zc;
-        hess[ia * d + m + c] += cross;
-        hess[(m + c) * d + ia] += cross;
-        hess[ib * d + m + c] -= cross;
-        hess[(m + c) * d + ib] -= cross;
-        for (let c2 = 0; c2 < f; c2++) hess[(m + c) * d + m + c2] += h * zc * z[r * f + c2];
-      }
-    }
-    for (let k = 0; k < d; k++) {
-      grad[k] += reg * theta[k];
-      hess[k * d + k] += reg;
-      step[k] = -grad[k];
-    }
-    solveSPD(hess, step, d);
-    let maxStep = 0;
-    let slope = 0;
-    for (let k = 0; k < d; k++) {
-      maxStep = Math.max(maxStep, Math.abs(step[k]));
-      slope += grad[k] * step[k];
-    }
-    if (maxStep < tol) {
-      converged = true;
-      break;
-    }
-    let size = 1;
-    for (let h = 0; h < 40; h++) {
-      for (let k = 0; k < d; k++) trial[k] = theta[k] + size * step[k];
-      const next = lossAt(trial);
-      if (next <= loss + 1e-4 * size * slope + 1e-13 * Math.abs(loss) || maxStep * size < 1e-6) {
-        loss = next;
-        break;
-      }
-      size *= 0.5;
-    }
-    theta.set(trial);
-    if (maxStep * size < tol) {
-      converged = true;
-      it++;
-      break;
-    }
-  }
-  return { t: theta.slice(0, m), beta: theta.slice(m), iterations: it, converged };
 }

@@ -8,7 +8,8 @@ import type { ColumnTable } from "arquero";
 import * as A from "../analysis/index.js";
 import * as P from "../plots/index.js";
 import type { VegaLiteSpec } from "../plots/common.js";
-import { bootstrapTable, Leaderboard, ratingsTable } from "../ratings/leaderboard.js";
+import { bootstrapTable, Leaderboard, ratingsTable } from "../leaderboard.js";
+import type { RatingResult } from "../ratings/rate.js";
 import { ratingHistory } from "../ratings/history.js";
 import { type RatingOptionsInput, resolveRatingOptions } from "../ratings/options.js";
 import type { LoadedRun } from "../store/load.js";
@@ -55,6 +56,18 @@ export function runRatingOptions(run: Pick<ReportRun, "config" | "meta">, overri
   return merged;
 }
 
+/** Why contestants without rated battles have none, from the run's failed answers (they stay on the leaderboard, unrated). */
+export function silentContestants(run: Pick<ReportRun, "answers" | "errors">, result: RatingResult): string[] {
+  return result.models
+    .filter((_, k) => result.status[k] === "unrated")
+    .flatMap((model) => {
+      const answers = run.answers.filter((a) => a.model === model).length;
+      const failed = run.errors.answers.filter((a) => a.model === model);
+      if (answers === 0 || failed.length < answers) return [];
+      return [`all ${answers} answers of ${model} failed, so it has no rated battle (first error: ${failed[0].error})`];
+    });
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -65,8 +78,9 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
  */
 export function analyzeRun(run: ReportRun, overrides: RatingOptionsInput = {}): RunAnalysis {
   const options = runRatingOptions(run, overrides);
-  const leaderboard = Leaderboard.fromBattles(run.battles, options);
+  const leaderboard = Leaderboard.fromBattles(run.battles, options, { models: run.contestants.map((c) => c.name) });
   const result = leaderboard.result;
+  result.warnings.push(...silentContestants(run, result));
   const ratings = ratingsTable(result);
   const order = ratings.array("model") as string[];
   const winFraction = A.winFractionMatrix(run.battles, order);

@@ -3,24 +3,28 @@
  * report's tables, cell formatting, and the run facts block.
  */
 import type { ColumnTable } from "arquero";
+import type { Grid } from "../../display/grid.js";
 import { dependencyVersion, packageInfo } from "../../util/package.js";
+import { formatRating, methodName, statusNote } from "../leaderboard.js";
+import type { RatingStatus } from "../ratings/rate.js";
 import type { ReportRun, RunAnalysis } from "./analyze.js";
 
 export interface Column {
   key: string;
   label: string;
-  /** "int", "rating" (1 decimal), "pct" (1 decimal %), "num" (3 decimals) or text. */
-  kind?: "int" | "rating" | "pct" | "num" | "text";
+  /** "int", "rating" (1 decimal, +inf / -inf), "pct" (1 decimal %), "num" (3 decimals), "status" (a rating's note) or text. */
+  kind?: "int" | "rating" | "pct" | "num" | "status" | "text";
 }
 
 export function formatCell(v: unknown, kind: Column["kind"] = "text"): string {
+  if (kind === "status") return statusNote(v as RatingStatus);
   if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "-";
   if (typeof v !== "number") return String(v);
   switch (kind) {
     case "int":
       return String(Math.round(v));
     case "rating":
-      return v.toFixed(1);
+      return formatRating(v);
     case "pct":
       return `${(100 * v).toFixed(1)}%`;
     case "num":
@@ -30,10 +34,13 @@ export function formatCell(v: unknown, kind: Column["kind"] = "text"): string {
   }
 }
 
-/** Table rows as formatted strings. */
-export function cells(table: ColumnTable | readonly Record<string, unknown>[], columns: Column[]): string[][] {
+/** A report table as a grid of formatted cells (display/grid.ts lays it out as HTML or Markdown); numbers right-aligned. */
+export function reportGrid(table: ColumnTable | readonly Record<string, unknown>[], columns: Column[]): Grid {
   const rows = Array.isArray(table) ? table : (table as ColumnTable).objects();
-  return (rows as Record<string, unknown>[]).map((r) => columns.map((c) => formatCell(r[c.key], c.kind)));
+  return {
+    columns: columns.map((c) => ({ label: c.label, align: c.kind && c.kind !== "text" && c.kind !== "status" ? "right" : "left" })),
+    rows: (rows as Record<string, unknown>[]).map((r) => columns.map((c) => formatCell(r[c.key], c.kind))),
+  };
 }
 
 /** Columns from `[key, label, kind]` rows. */
@@ -41,7 +48,15 @@ function columns(...rows: [key: string, label: string, kind?: Column["kind"]][])
   return rows.map(([key, label, kind]) => (kind ? { key, label, kind } : { key, label }));
 }
 
-export const RATING_COLUMNS = columns(["rank", "rank (UB)", "int"], ["model", "model"], ["rating", "rating", "rating"], ["lower", "lower", "rating"], ["upper", "upper", "rating"], ["battles", "battles", "int"]);
+export const RATING_COLUMNS = columns(
+  ["rank", "rank (UB)", "int"],
+  ["model", "model"],
+  ["rating", "rating", "rating"],
+  ["lower", "lower", "rating"],
+  ["upper", "upper", "rating"],
+  ["battles", "battles", "int"],
+  ["status", "note", "status"],
+);
 
 export const POSITION_COLUMNS = columns(
   ["judge", "judge"],
@@ -74,8 +89,6 @@ export const AGREEMENT_COLUMNS = columns(
   ["agreement_without_ties", "agreement (without ties)", "pct"],
 );
 
-const METHOD_NAMES: Record<string, string> = { bt: "Bradley-Terry", elo: "online Elo", "bt-style": "Bradley-Terry with style control" };
-
 /** Versions of the tools that wrote the report (read at run time). */
 export function reportVersions(): Record<string, string> {
   const out: Record<string, string> = { tslm: packageInfo().version };
@@ -102,7 +115,7 @@ export function runFacts(run: ReportRun, analysis: RunAnalysis): [string, string
     ],
     [
       "rating",
-      `${METHOD_NAMES[result.method]}, ${result.rounds} bootstrap rounds (seed ${result.options.seed}), ${Math.round(result.options.confidence * 100)}% intervals, ties ${result.options.ties === "half" ? "as half wins" : "dropped"}` +
+      `${methodName(result.method)}, ${result.rounds} bootstrap rounds (seed ${result.options.seed}), ${Math.round(result.options.confidence * 100)}% intervals, ties ${result.options.ties === "half" ? "as half wins" : "dropped"}` +
         (result.options.anchor ? `, ${result.options.anchor.model} anchored at ${result.options.anchor.rating}` : ""),
     ],
     ["run made with", Object.entries(run.meta.versions).map(([k, v]) => `${k} ${v}`).join(", ")],

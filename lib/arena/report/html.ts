@@ -4,9 +4,11 @@
  * each chart's SVG rendered in Node as the fallback that shows before (or
  * without) JavaScript. Pure: the same inputs give the same bytes.
  */
-import { escapeHtml } from "../../display/html.js";
+import type { ColumnTable } from "arquero";
+import { escapeHtml } from "../../display/escape.js";
+import { gridHtml } from "../../display/grid.js";
 import type { ReportRun, RunAnalysis } from "./analyze.js";
-import { AGREEMENT_COLUMNS, cells, type Column, CONSISTENCY_COLUMNS, POSITION_COLUMNS, RATING_COLUMNS, runFacts } from "./format.js";
+import { AGREEMENT_COLUMNS, type Column, CONSISTENCY_COLUMNS, POSITION_COLUMNS, RATING_COLUMNS, reportGrid, runFacts } from "./format.js";
 
 /** The browser scripts to inline, by name (text of their UMD builds). */
 export interface InlineScripts {
@@ -18,12 +20,8 @@ export interface InlineScripts {
 /** Battles listed in the HTML report at most (all are in report.json). */
 export const HTML_BATTLE_LIMIT = 2000;
 
-function table(columns: Column[], rows: string[][], cls = ""): string {
-  const head = columns.map((c) => `<th>${escapeHtml(c.label)}</th>`).join("");
-  const body = rows
-    .map((r) => `<tr>${r.map((v, i) => `<td${columns[i].kind && columns[i].kind !== "text" ? ' class="num"' : ""}>${escapeHtml(v)}</td>`).join("")}</tr>`)
-    .join("\n");
-  return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+function table(columns: Column[], rows: ColumnTable | readonly Record<string, unknown>[], className?: string): string {
+  return gridHtml(reportGrid(rows, columns), { className });
 }
 
 /** Makes text safe inside <script>: no "</script" or "<!--" can end or confuse the element. */
@@ -43,7 +41,7 @@ h1 { font-size: 26px; margin: 8px 0 4px; } h2 { font-size: 20px; margin-top: 36p
 p.lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 12px 0; font-size: 14px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } td { font-variant-numeric: tabular-nums; }
 table.facts th { background: none; font-weight: 600; color: #444; white-space: nowrap; }
 .warning { background: #fff4e0; border-left: 4px solid #f0a030; padding: 6px 12px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 8px 36px; align-items: start; }
@@ -93,14 +91,14 @@ export function renderHtml(run: ReportRun, analysis: RunAnalysis, svgs: Readonly
     .join("\n");
   const judges = [
     `<h3>Position bias</h3>`,
-    table(POSITION_COLUMNS, cells(analysis.positionBias, POSITION_COLUMNS)),
+    table(POSITION_COLUMNS, analysis.positionBias),
     `<h3>Agreement between the two answer orders</h3>`,
-    table(CONSISTENCY_COLUMNS, cells(analysis.orderConsistency, CONSISTENCY_COLUMNS)),
+    table(CONSISTENCY_COLUMNS, analysis.orderConsistency),
     analysis.judgeAgreement.numRows() > 0
-      ? `<h3>Agreement between judges</h3>${table(AGREEMENT_COLUMNS, cells(analysis.judgeAgreement, AGREEMENT_COLUMNS))}`
+      ? `<h3>Agreement between judges</h3>${table(AGREEMENT_COLUMNS, analysis.judgeAgreement)}`
       : `<p>One judge only: no agreement between judges to show.</p>`,
     analysis.humanAgreement.numRows() > 0
-      ? `<h3>Agreement with human votes</h3>${table(AGREEMENT_COLUMNS, cells(analysis.humanAgreement, AGREEMENT_COLUMNS))}`
+      ? `<h3>Agreement with human votes</h3>${table(AGREEMENT_COLUMNS, analysis.humanAgreement)}`
       : `<p>No human votes in this run.</p>`,
   ].join("\n");
   const battleCols: Column[] = [
@@ -135,7 +133,7 @@ ${facts}
 </table>
 ${warnings}
 <h2 id="leaderboard">Leaderboard</h2>
-${table(RATING_COLUMNS, cells(analysis.ratings, RATING_COLUMNS), "leaderboard")}
+${table(RATING_COLUMNS, analysis.ratings, "leaderboard")}
 <h2 id="charts">Charts</h2>
 <div class="charts">
 ${figures}
@@ -144,7 +142,7 @@ ${figures}
 ${judges}
 <h2 id="battles">Battles</h2>
 <details><summary>${run.battles.length} rated battles (click to show)</summary>
-${table(battleCols, cells(shown, battleCols))}
+${table(battleCols, shown)}
 ${more}
 </details>
 <h2 id="method">Method</h2>

@@ -18,11 +18,10 @@
  */
 import { ConfigError } from "../../util/errors.js";
 import { Random } from "../../util/random.js";
+import { sigmoid } from "../ratings/logistic.js";
 import { allPairs } from "./schedules.js";
 import { addBattle, emptyCounts, fitRatings, inverseSpd, precision } from "./estimate.js";
 import { pairKey, type BattleSpec, type PlayedBattle, type Schedule } from "./spec.js";
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** out = a b for [n*n] row-major matrices. */
 function matmul(a: Float64Array, b: Float64Array, n: number, out = new Float64Array(n * n)): Float64Array {

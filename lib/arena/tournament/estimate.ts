@@ -1,12 +1,15 @@
 /**
  * A quick Bradley-Terry estimate for planning (adaptive pairing): MAP ratings
- * on the natural-log scale with a ridge prior, by Newton's method on counts
- * aggregated per pair, plus the posterior covariance (inverse Hessian). Ties
- * count as half a win for each side, as in Chatbot Arena. The ratings engine
- * (lib/arena/ratings) is the reference fit for reports; this one only has to
- * be fast, deterministic and finite from the first battle on.
+ * on the natural-log scale with a ridge prior, plus the posterior covariance
+ * (inverse Hessian). Ties count as half a win for each side, as in Chatbot
+ * Arena. The fit is the ratings engine's own (ratings/bt.ts: the BT loss
+ * with alpha = 1 and l2 = prior, which keeps every rating finite from the
+ * first battle on); this module only keeps the counts a schedule grows
+ * battle by battle.
  */
-import { choleskyInPlace, solveCholesky, solveSPD } from "../ratings/linalg.js";
+import { btGradient, newtonBT, type PairStats } from "../ratings/bt.js";
+import type { PairIndex } from "../ratings/compact.js";
+import { choleskyInPlace, solveCholesky } from "../ratings/linalg.js";
 
 /** Wins of i over j (ties as 0.5 each): `wins[i][j]`, `games[i][j] = games[j][i]`. */
 export interface PairCounts {
@@ -28,52 +31,37 @@ export function addBattle(c: PairCounts, i: number, j: number, score: number): v
   c.games[j * c.n + i] += 1;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/** The counts as the rating solver's pairs (i < j, played) and pair statistics (score of i, games). */
+function pairsOf(c: PairCounts): { layout: PairIndex; stats: PairStats } {
+  const i: number[] = [];
+  const j: number[] = [];
+  const S: number[] = [];
+  const N: number[] = [];
+  for (let a = 0; a < c.n; a++) {
+    for (let b = a + 1; b < c.n; b++) {
+      const g = c.games[a * c.n + b];
+      if (g === 0) continue;
+      i.push(a);
+      j.push(b);
+      S.push(c.wins[a * c.n + b]);
+      N.push(g);
+    }
+  }
+  return { layout: { i: Int32Array.from(i), j: Int32Array.from(j) }, stats: { S: Float64Array.from(S), N: Float64Array.from(N) } };
+}
 
 /** Precision matrix: prior * I + sum over pairs of games * p(1-p) * (e_i - e_j)(e_i - e_j)^T. */
 export function precision(c: PairCounts, theta: Float64Array, prior: number): Float64Array {
-  const n = c.n;
-  const h = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) h[i * n + i] = prior;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const g = c.games[i * n + j];
-      if (g === 0) continue;
-      const p = sigmoid(theta[i] - theta[j]);
-      const w = g * p * (1 - p);
-      h[i * n + i] += w;
-      h[j * n + j] += w;
-      h[i * n + j] -= w;
-      h[j * n + i] -= w;
-    }
-  }
+  const { layout, stats } = pairsOf(c);
+  const h = new Float64Array(c.n * c.n);
+  btGradient(theta, layout, stats, 1, prior, new Float64Array(c.n), h);
   return h;
 }
 
 /** MAP ratings (natural-log scale, mean pulled to 0 by the prior). */
 export function fitRatings(c: PairCounts, prior: number, iters = 50): Float64Array {
-  const n = c.n;
-  const theta = new Float64Array(n);
-  for (let it = 0; it < iters; it++) {
-    const g = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      g[i] = -prior * theta[i];
-      for (let j = 0; j < n; j++) {
-        if (i === j) continue;
-        const games = c.games[i * n + j];
-        if (games > 0) g[i] += c.wins[i * n + j] - games * sigmoid(theta[i] - theta[j]);
-      }
-    }
-    const step = g; // the Newton step: solved in place
-    solveSPD(precision(c, theta, prior), step, n);
-    let maxStep = 0;
-    for (let i = 0; i < n; i++) {
-      theta[i] += step[i];
-      maxStep = Math.max(maxStep, Math.abs(step[i]));
-    }
-    if (maxStep < 1e-10) break;
-  }
-  return theta;
+  const { layout, stats } = pairsOf(c);
+  return newtonBT(c.n, layout, stats, { alpha: 1, l2: prior, tol: 1e-10, maxIter: iters, solver: "dense" }).t;
 }
 
 /** Inverse of a symmetric positive definite matrix: one Cholesky factor, then a solve per column. */

@@ -7,9 +7,9 @@
  * (tstamp, language, turn, ...) are ignored. Bad records are reported with
  * the file and line (or array element), never silently dropped.
  */
-import { parseJsonStrict, readTextFile } from "../../util/files.js";
-import { DataError } from "../../util/errors.js";
-import type { BattleRecord, Winner } from "../types.js";
+import { parseJsonStrict, readTextFile } from "../util/files.js";
+import { DataError } from "../util/errors.js";
+import type { BattleRecord, Winner } from "./types.js";
 
 const WINNERS: readonly Winner[] = ["model_a", "model_b", "tie", "tie (bothbad)"];
 
