@@ -101,7 +101,7 @@ function recordRating(dir: string, rating: ArenaConfig["rating"]): void {
 
 function versions(): Record<string, string> {
   const v: Record<string, string> = { tslm: packageInfo().version, node: process.versions.node };
-  for (const d of ["p-queue", "undici", "zod", "yaml"]) {
+  for (const d of ["undici", "zod", "yaml"]) {
     const x = dependencyVersion(d);
     if (x) v[d] = x;
   }

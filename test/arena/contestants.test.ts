@@ -3,7 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createOpenAIContestant } from "../../lib/arena/contestants/openai.js";
 import { createAnswersFileContestant, readAnswersFile } from "../../lib/arena/contestants/answers-file.js";
-import { chatCompletion, defaultHttpDeps, EndpointSchema } from "../../lib/arena/contestants/http.js";
+import { chatCompletion, defaultHttpDeps, endpointLimits, EndpointSchema, retryAfter } from "../../lib/arena/contestants/http.js";
+import { redactSecrets } from "../../lib/arena/contestants/redact.js";
+import { EndpointQueues } from "../../lib/arena/tournament/queues.js";
 import { fetchTransport } from "../../lib/arena/contestants/transport.js";
 import { OpenAIContestantSchema, AnswersContestantSchema, ContestantConfigSchema } from "../../lib/arena/contestants/config.js";
 import { createLocalContestant } from "../../lib/arena/contestants/local.js";
@@ -139,5 +141,88 @@ describe("arena/contestants", () => {
 
   it("local contestant: refuses a model folder that does not exist", () => {
     assert.throws(() => createLocalContestant({ name: "l", type: "local", model: join(tempDir(), "none") }), /does not exist/);
+  });
+});
+
+describe("arena/contestants: rate limits, Retry-After and secrets", function () {
+  this.timeout(30_000);
+  let server: ScriptedServer;
+  let script: (r: ScriptedRequest) => Reply = () => ({ text: "hi" });
+  before(async () => {
+    server = await startScriptedServer((r) => script(r));
+  });
+  after(() => server.close());
+  const ep = (extra: Record<string, unknown> = {}) => resolveConfig(EndpointSchema, { base_url: server.url, model: "m", backoff_ms: 1, max_backoff_ms: 30_000, ...extra });
+  const ask = (seed: number) => ({ messages: prompt.messages, seed });
+  /** HTTP deps whose sleeps are recorded and return at once. */
+  const recorded = () => {
+    const waits: number[] = [];
+    const logs: string[] = [];
+    const deps = { ...defaultHttpDeps, sleep: async (ms: number) => void waits.push(ms), log: (m: string) => void logs.push(m) };
+    return { deps, waits, logs };
+  };
+
+  it("keeps `concurrency` requests in flight under requests_per_minute, spaced evenly (a real server on 127.0.0.1)", async () => {
+    script = () => ({ text: "ok", delayMs: 300 });
+    const queues = new EndpointQueues();
+    const e = ep({ concurrency: 4, requests_per_minute: 600 });
+    const schedule = queues.scheduler(endpointLimits(e));
+    const n0 = server.requests.length;
+    server.maxInFlight.clear();
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 16 }, (_, i) => chatCompletion(e, ask(1000 + i), { schedule })));
+    const seconds = (performance.now() - t0) / 1000;
+    const arrivals = server.requests.slice(n0).map((r) => r.at);
+    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
+    // 600/min = one start per 100 ms; answers take 300 ms, so 3 are in flight (4 at a start's edge).
+    assert.ok(server.maxInFlight.get("m")! >= 3, `at most ${server.maxInFlight.get("m")} in flight`);
+    assert.ok(server.maxInFlight.get("m")! <= 4);
+    assert.ok(Math.min(...gaps) >= 80, `gaps ${gaps.map((g) => g.toFixed(0))}`);
+    const perMinute = (60 * (arrivals.length - 1)) / ((arrivals.at(-1)! - arrivals[0]) / 1000);
+    assert.ok(perMinute > 450 && perMinute <= 620, `${perMinute.toFixed(0)} requests/min`);
+    assert.ok(seconds < 3, `${seconds.toFixed(1)} s for 16 requests`);
+  });
+
+  it("waits a Retry-After in seconds beyond max_backoff_ms", async () => {
+    script = (r) => (r.attempt === 1 ? { status: 429, retryAfter: 60 } : { text: "ok" });
+    const { deps, waits } = recorded();
+    await chatCompletion(ep(), ask(1), { deps });
+    assert.deepEqual(waits, [60_000]);
+  });
+
+  it("waits a Retry-After given as an HTTP date, measured from the response's Date header", async () => {
+    script = (r) => (r.attempt === 1 ? { status: 503, retryAfter: new Date(Date.now() + 20_000).toUTCString() } : { text: "ok" });
+    const { deps, waits } = recorded();
+    await chatCompletion(ep(), ask(2), { deps });
+    assert.equal(waits.length, 1);
+    assert.ok(waits[0] >= 19_000 && waits[0] <= 21_000, `waited ${waits[0]} ms`);
+    assert.equal(retryAfter("Wed, 21 Oct 2026 07:28:20 GMT", undefined, Date.parse("Wed, 21 Oct 2026 07:28:00 GMT")), 20_000);
+    assert.equal(retryAfter("Wed, 21 Oct 2026 07:28:20 GMT", "Wed, 21 Oct 2026 07:28:15 GMT", 0), 5_000);
+    assert.equal(retryAfter("soon", undefined, 0), undefined);
+  });
+
+  it("cuts a Retry-After longer than max_retry_after_ms, saying so in the log", async () => {
+    script = (r) => (r.attempt === 1 ? { status: 429, retryAfter: 3600 } : { text: "ok" });
+    const { deps, waits, logs } = recorded();
+    await chatCompletion(ep({ max_retry_after_ms: 120_000 }), ask(3), { deps });
+    assert.deepEqual(waits, [120_000]);
+    assert.equal(logs.length, 1);
+    assert.match(logs[0], /asked to retry after 3600 s .*max_retry_after_ms = 120 s/);
+  });
+
+  it("redacts the API key (and any bearer token) from the errors it reports", async () => {
+    const key = "sk-live-0123456789abcdef";
+    script = (r) => ({ status: r.attempt === 1 ? 500 : 401, body: `bad key: ${r.authorization}; also ${key} and Bearer other-token-xyz` });
+    const deps = { ...recorded().deps, env: { K: key } };
+    const e = ep({ api_key_env: "K", retries: 2 });
+    await assert.rejects(chatCompletion(e, ask(4), { apiKey: key, deps }), (err: unknown) => {
+      const c = err as Error & { errors: string[] };
+      const all = [c.message, ...c.errors].join("\n");
+      assert.ok(!all.includes(key) && !all.includes("other-token-xyz"), all);
+      assert.match(c.message, /bad key: Bearer \[redacted\]/);
+      return true;
+    });
+    assert.equal(server.requests.at(-1)!.authorization, `Bearer ${key}`, "the key itself was sent");
+    assert.equal(redactSecrets('{"auth":"sk\\u002dx"} Basic dXNlcjpwYXNz', ["sk-x-long"]), '{"auth":"sk\\u002dx"} Basic [redacted]');
   });
 });

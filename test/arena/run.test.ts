@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { runTournament } from "../../lib/arena/run.js";
 import { loadRun } from "../../lib/arena/store/load.js";
 import { mergeRuns } from "../../lib/arena/store/merge.js";
+import { writeReport } from "../../lib/arena/report/write.js";
 import { readJournal } from "../../lib/arena/store/journal.js";
 import { createHumanJudge } from "../../lib/arena/judges/human.js";
 import type { Judge } from "../../lib/arena/judges/types.js";
@@ -262,5 +263,21 @@ describe("arena/run: tournaments against real HTTP servers", function () {
     const ids = readJournal(join(run.dir, "journal.jsonl")).entries.filter((e) => e.type !== "session" && e.type !== "end").map((e) => `${e.type}:${e.id}`);
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(existsSync(join(run.dir, "config.json")) && JSON.parse(readFileSync(join(run.dir, "config.json"), "utf8")).seed === 11);
+  });
+
+  it("keeps an API key that an endpoint echoes in its errors out of journal.jsonl and report.json", async () => {
+    const key = "sk-secret-4f1c9a7e2b";
+    // m2's endpoint rejects every call, echoing the Authorization header it got.
+    script = (r) => (r.model === "m2" ? { status: 401, body: `bad key: ${r.authorization}` } : worldReply(r));
+    const out = tempDir();
+    const cfg = httpConfig(server.url, out, { prompts: { limit: 2 } }, ["m1", "m2", "m3"]);
+    for (const c of cfg.contestants as Record<string, unknown>[]) c.api_key_env = "ARENA_KEY";
+    const run = await runTournament(cfg, { ...quiet, deps: { env: { ARENA_KEY: key } } });
+    assert.ok(server.requests.some((r) => r.authorization === `Bearer ${key}`), "the key was sent");
+    assert.ok(run.errors.answers.some((a) => /bad key: Bearer \[redacted\]/.test(a.error!)), JSON.stringify(run.errors.answers[0]));
+    await writeReport(run.dir, { rating: { bootstrap: 10 } });
+    for (const file of [join(run.dir, "journal.jsonl"), join(run.dir, "report", "report.json"), join(run.dir, "report", "report.md"), join(run.dir, "report", "report.html")]) {
+      assert.ok(!readFileSync(file, "utf8").includes(key), `${file} holds the key`);
+    }
   });
 });

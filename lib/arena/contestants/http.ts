@@ -2,8 +2,11 @@
  * A client for OpenAI-compatible chat endpoints (OpenAI, vLLM, Ollama's /v1,
  * llama.cpp server, TGI): POST {base_url}/chat/completions, with a timeout per
  * attempt and retries with exponential backoff on 429, 408, 5xx, network
- * errors, timeouts and malformed responses. `Retry-After` is honoured. Other
- * 4xx fail at once (a wrong model name or key does not get better by waiting).
+ * errors, timeouts and malformed responses. `Retry-After` is honoured in both
+ * of its forms (seconds or an HTTP date, RFC 9110 section 10.2.3), capped
+ * only by `max_retry_after_ms` and then with a log line. Other 4xx fail at
+ * once (a wrong model name or key does not get better by waiting). The API
+ * key is redacted from every error (redact.ts).
  */
 import { RemoteError } from "../../util/errors.js";
 import { z } from "../../util/config.js";
@@ -11,6 +14,7 @@ import type { EndpointLimits, Scheduler } from "./types.js";
 import { runNow } from "./types.js";
 import type { ArenaChatMessage } from "../types.js";
 import { undiciTransport, TransportTimeout, type Transport } from "./transport.js";
+import { redactSecrets } from "./redact.js";
 
 export const EndpointSchema = z.strictObject({
   base_url: z.string().url().describe("Endpoint root including the API version, e.g. http://127.0.0.1:11434/v1 (Ollama), http://host:8000/v1 (vLLM)."),
@@ -20,7 +24,12 @@ export const EndpointSchema = z.strictObject({
   timeout_ms: z.number().int().positive().default(120_000).describe("Per-attempt timeout; long answers on CPU servers take a while."),
   retries: z.number().int().min(0).default(4).describe("Retries after the first attempt on 429/5xx/timeouts/network errors."),
   backoff_ms: z.number().min(0).default(1_000).describe("First retry delay; doubles each retry (with jitter), capped by max_backoff_ms."),
-  max_backoff_ms: z.number().min(0).default(30_000),
+  max_backoff_ms: z.number().min(0).default(30_000).describe("Cap of the exponential backoff (not of a server's Retry-After)."),
+  max_retry_after_ms: z
+    .number()
+    .min(0)
+    .default(600_000)
+    .describe("Longest wait a server's Retry-After may ask for; a longer one is cut to this, with a log line (10 minutes: a rate-limit window, not an outage)."),
   concurrency: z.number().int().positive().default(4).describe("Requests in flight to this base URL (shared with judges on the same URL)."),
   requests_per_minute: z.number().positive().optional().describe("Rate limit for this base URL; unset = none."),
 });
@@ -35,7 +44,12 @@ export interface HttpDeps {
   /** POSTs a request (default: undici keep-alive pools; `fetchTransport(fetch)` adapts fetch). */
   transport: Transport;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Monotonic milliseconds (latency). */
   now: () => number;
+  /** Wall-clock milliseconds since the epoch (HTTP-date Retry-After without a Date header). */
+  wallNow: () => number;
+  /** Where notes that do not stop the run go (a capped Retry-After). */
+  log: (message: string) => void;
   /** Jitter source in [0, 1); timing only, never affects results. */
   jitter: () => number;
   env: Record<string, string | undefined>;
@@ -57,6 +71,8 @@ export const defaultHttpDeps: HttpDeps = {
       signal?.addEventListener("abort", onAbort, { once: true });
     }),
   now: () => performance.now(),
+  wallNow: () => Date.now(),
+  log: (message) => process.stderr.write(`tslm: ${message}\n`),
   jitter: Math.random,
   env: process.env,
 };
@@ -126,8 +142,7 @@ async function attemptOnce(
     const text = res.text;
     if (res.status < 200 || res.status >= 300) {
       const retryable = res.status === 408 || res.status === 409 || res.status === 425 || res.status === 429 || res.status >= 500;
-      const ra = res.header("retry-after");
-      const retryAfterMs = ra !== null && Number.isFinite(Number(ra)) ? Number(ra) * 1000 : undefined;
+      const retryAfterMs = retryAfter(res.header("retry-after"), res.header("date") ?? undefined, deps.wallNow());
       return { ok: false, retryable, status: res.status, retryAfterMs, error: `HTTP ${res.status}: ${text.slice(0, 200).trim()}` };
     }
     let json: unknown;
@@ -149,6 +164,33 @@ async function attemptOnce(
     if (e instanceof TransportTimeout) return { ok: false, retryable: true, error: e.message };
     return { ok: false, retryable: true, error: `network error: ${err.cause?.code ?? err.code ?? err.cause?.message ?? err.message}` };
   }
+}
+
+/**
+ * The wait a Retry-After header asks for, in ms: delay-seconds, or an
+ * HTTP-date measured from the response's Date header when it has one (so a
+ * skewed local clock does not matter), else from `wallNow`. Undefined when
+ * absent or unreadable; a date in the past is 0.
+ * @example retryAfter("60", undefined, Date.now()) // 60000
+ */
+export function retryAfter(value: string | null, date: string | undefined, wallNow: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  const from = date !== undefined && !Number.isNaN(Date.parse(date)) ? Date.parse(date) : wallNow;
+  return Math.max(0, at - from);
+}
+
+/** How long to wait before attempt `attempt + 1`: the backoff, or the server's Retry-After when longer (cut to max_retry_after_ms with a log line). */
+function retryDelay(ep: EndpointConfig, attempt: number, a: Attempt, deps: HttpDeps, url: string): number {
+  const backoff = Math.min(ep.max_backoff_ms, ep.backoff_ms * 2 ** (attempt - 1)) * (0.5 + 0.5 * deps.jitter());
+  const asked = a.retryAfterMs ?? 0;
+  if (asked <= backoff) return backoff;
+  if (asked <= ep.max_retry_after_ms) return asked;
+  deps.log(`${url} (model ${ep.model}) asked to retry after ${(asked / 1000).toFixed(0)} s (Retry-After); waiting max_retry_after_ms = ${(ep.max_retry_after_ms / 1000).toFixed(0)} s instead`);
+  return Math.max(backoff, ep.max_retry_after_ms);
 }
 
 /**
@@ -174,12 +216,12 @@ export async function chatCompletion(
     if (a.ok && a.result) {
       return { ...a.result, latency_ms: Math.round(deps.now() - t0), attempts: attempt, retry_errors: errors };
     }
-    errors.push(a.error ?? "unknown error");
+    const error = redactSecrets(a.error ?? "unknown error", [opts.apiKey]);
+    errors.push(error);
     if (!a.retryable || attempt > ep.retries) {
       const why = a.retryable ? `gave up after ${attempt} attempts` : "not retryable";
-      throw new ChatError(`${url} (model ${ep.model}): ${a.error} (${why})`, a.status, attempt, errors);
+      throw new ChatError(`${url} (model ${ep.model}): ${error} (${why})`, a.status, attempt, errors);
     }
-    const backoff = Math.min(ep.max_backoff_ms, ep.backoff_ms * 2 ** (attempt - 1)) * (0.5 + 0.5 * deps.jitter());
-    await deps.sleep(Math.min(ep.max_backoff_ms, Math.max(backoff, a.retryAfterMs ?? 0)), opts.signal);
+    await deps.sleep(retryDelay(ep, attempt, a, deps, url), opts.signal);
   }
 }

@@ -17,6 +17,7 @@ import { Random } from "../../util/random.js";
 import type { AnswerRecord, BattleErrorRecord, BattleRecord, JudgmentRecord, SuitePrompt } from "../types.js";
 import type { Contestant } from "../contestants/types.js";
 import { mergeParams, type GenerationParams } from "../contestants/params.js";
+import { redactSecrets } from "../contestants/redact.js";
 import { isEnsemble, type Judge, type JudgeEnsemble, type JudgePlan } from "../judges/types.js";
 import type { RunStore } from "../store/run-store.js";
 import type { ContentCache } from "../store/cache.js";
@@ -60,10 +61,14 @@ function joinKey(...parts: string[]): string {
   return k;
 }
 
-/** The error fields of a record for a failed call (`attempts`/`errors` as ChatError and JudgeError carry them). */
+/**
+ * The error fields of a record for a failed call (`attempts`/`errors` as
+ * ChatError and JudgeError carry them), with any bearer token redacted: a
+ * custom contestant's error may quote a header the HTTP client never saw.
+ */
 function failure(e: unknown): { error: string; attempts?: number; retry_errors?: string[] } {
   const ex = e as { attempts?: number; errors?: string[] };
-  return { error: message(e), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors : undefined };
+  return { error: redactSecrets(message(e)), attempts: ex.attempts, retry_errors: ex.errors?.length ? ex.errors.map((x) => redactSecrets(x)) : undefined };
 }
 
 export class Engine {

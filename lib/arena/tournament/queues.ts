@@ -4,13 +4,14 @@
  * get the full concurrency. When several configs name limits for one
  * endpoint, the strictest wins.
  *
- * Rate-limited endpoints go through p-queue (requests spaced by its interval
- * cap). Endpoints with only a concurrency limit go through `ConcurrencyLimit`,
- * a counter and a FIFO of waiting starts: p-queue's events, option objects
- * and promise layers cost ~20 us per request, a third of the client's CPU per
- * judge call against a fast local server (measured with bench/arena.ts).
+ * Every endpoint has a `ConcurrencyLimit`: a counter and a FIFO of waiting
+ * starts (p-queue's events, option objects and promise layers cost ~20 us per
+ * request, a third of the client's CPU per judge call against a fast local
+ * server, measured with bench/arena.ts). A rate limit adds `Pacer` inside it:
+ * starts are spaced evenly, one per 60000/rpm ms, while up to `concurrency`
+ * requests stay in flight, so a slow endpoint still gets its concurrency
+ * (600/min against 300 ms answers is 3 requests in flight, not 1).
  */
-import PQueue from "p-queue";
 import type { EndpointLimits, Scheduler } from "../contestants/types.js";
 import { runNow } from "../contestants/types.js";
 
@@ -64,6 +65,54 @@ export class ConcurrencyLimit implements Queue {
   }
 }
 
+/** Waits and a clock (tests pass their own). */
+export interface PacerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: PacerClock = { now: () => performance.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+/**
+ * Even spacing of starts: each start reserves the next slot on the time line
+ * (one per `intervalMs`), in arrival order, and waits for it. Spacing rather
+ * than a burst each minute is what per-second token buckets on hosted APIs
+ * tolerate best; a start that arrives late takes the next free slot, so an
+ * idle spell never turns into a burst.
+ */
+export class Pacer {
+  private nextSlot = -Infinity;
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly clock: PacerClock = realClock,
+  ) {}
+
+  /** Resolves when this start's slot has come. */
+  wait(): Promise<void> {
+    const now = this.clock.now();
+    const at = Math.max(now, this.nextSlot);
+    this.nextSlot = at + this.intervalMs;
+    return at > now ? this.clock.sleep(at - now) : Promise.resolve();
+  }
+}
+
+/** At most `limit` tasks at once, each started no sooner than `pacer` allows (the wait holds a slot, so nothing bursts after it). */
+export class RateLimit implements Queue {
+  private readonly slots: ConcurrencyLimit;
+
+  constructor(
+    limit: number,
+    private readonly pacer: Pacer,
+  ) {
+    this.slots = new ConcurrencyLimit(limit);
+  }
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.slots.run(() => this.pacer.wait().then(fn));
+  }
+}
+
 export class EndpointQueues {
   private readonly limits = new Map<string, EndpointLimits>();
   private readonly queues = new Map<string, Queue>();
@@ -85,12 +134,7 @@ export class EndpointQueues {
     let q = this.queues.get(key);
     if (!q) {
       const l = this.limits.get(key)!;
-      if (l.requestsPerMinute) {
-        // Requests are spaced evenly (one per 60000/rpm ms) rather than sent in a burst each minute,
-        // which is what per-second token buckets on hosted APIs tolerate best.
-        const pq = new PQueue({ concurrency: l.concurrency, intervalCap: 1, interval: Math.max(1, Math.round(60_000 / l.requestsPerMinute)), carryoverConcurrencyCount: true });
-        q = { run: (fn) => pq.add(fn, { throwOnTimeout: true }) };
-      } else q = new ConcurrencyLimit(l.concurrency);
+      q = l.requestsPerMinute ? new RateLimit(l.concurrency, new Pacer(60_000 / l.requestsPerMinute)) : new ConcurrencyLimit(l.concurrency);
       this.queues.set(key, q);
     }
     return q;

@@ -22,11 +22,13 @@ export interface ScriptedRequest {
   /** sha256 of the body: stable id of "the same request". */
   hash: string;
   authorization?: string;
+  /** performance.now() when the request arrived. */
+  at: number;
 }
 
 export type Reply =
   | { text: string; delayMs?: number }
-  | { status: number; body?: string; retryAfter?: number }
+  | { status: number; body?: string; retryAfter?: number | string }
   | { hang: true }
   | { raw: string };
 
@@ -75,6 +77,7 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
         attempt,
         hash,
         authorization: req.headers.authorization,
+        at: performance.now(),
       };
       requests.push(r);
       inFlight.set(r.model, (inFlight.get(r.model) ?? 0) + 1);
@@ -104,6 +107,7 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
         res.writeHead(reply.status, headers).end(reply.body ?? JSON.stringify({ error: { message: `scripted ${reply.status}` } }));
         return;
       }
+      const content = reply.text;
       const send = () => {
         served.ok++;
         res.writeHead(200, { "content-type": "application/json" }).end(
@@ -111,8 +115,8 @@ export async function startScriptedServer(script: (req: ScriptedRequest) => Repl
             id: `chatcmpl-${hash.slice(0, 12)}`,
             object: "chat.completion",
             model: r.model,
-            choices: [{ index: 0, message: { role: "assistant", content: reply.text }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 10, completion_tokens: reply.text.split(/\s+/).length, total_tokens: 10 + reply.text.split(/\s+/).length },
+            choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 10, completion_tokens: content.split(/\s+/).length, total_tokens: 10 + content.split(/\s+/).length },
           }),
         );
       };
