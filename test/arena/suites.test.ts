@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { mkdirSync, writeFileSync, readdirSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync, readdirSync, existsSync, symlinkSync } from "node:fs";
+import { join, relative } from "node:path";
 import { loadSuite, parsePrompts, selectPrompts, findSuite } from "../../lib/arena/suites/index.js";
 import { ConfigError, DataError } from "../../lib/util/errors.js";
 import { tempDir, removeTempDirs } from "./support/tmp.js";
@@ -102,6 +102,31 @@ describe("arena/suites", () => {
     assert.throws(() => loadSuite(dir4), (e: unknown) => e instanceof ConfigError && e.location.line === 6 && e.location.key === "category_generation.poetry");
     const dir5 = suiteDir(GOOD_YAML, "\n\n");
     assert.throws(() => loadSuite(dir5), /holds no prompts/);
+  });
+
+  it("refuses a relative prompts path that leaves the suite folder, without reading it", () => {
+    const secret = join(tempDir(), "secret.jsonl");
+    writeFileSync(secret, "root:x:0:0:root:/root:/bin/bash\n");
+    const dir = suiteDir(GOOD_YAML, '{"id":"a","category":"math","prompt":"x"}\n');
+    const escape = relative(dir, secret);
+    for (const path of [escape, "../../../../../../../../etc/passwd"]) {
+      writeFileSync(join(dir, "suite.yaml"), `${GOOD_YAML}prompts: ${path}\n`);
+      assert.throws(
+        () => loadSuite(dir),
+        (e: unknown) => e instanceof ConfigError && e.location.key === "prompts" && e.location.line === 5 && /leads out of the suite folder/.test(e.message) && !/root:x/.test(e.message),
+      );
+    }
+    // A link inside the folder that points out of it is refused the same way.
+    symlinkSync(secret, join(dir, "linked.jsonl"));
+    writeFileSync(join(dir, "suite.yaml"), `${GOOD_YAML}prompts: linked.jsonl\n`);
+    assert.throws(() => loadSuite(dir), /leads out of the suite folder/);
+    // An absolute path is an explicit choice: it is read (and this one is no prompts file).
+    writeFileSync(join(dir, "suite.yaml"), `${GOOD_YAML}prompts: ${secret}\n`);
+    assert.throws(() => loadSuite(dir), (e: unknown) => e instanceof DataError && e.location.file === secret);
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "data", "p.jsonl"), '{"id":"a","category":"math","prompt":"x"}\n');
+    writeFileSync(join(dir, "suite.yaml"), `${GOOD_YAML}prompts: data/../data/p.jsonl\n`);
+    assert.equal(loadSuite(dir).prompts.length, 1);
   });
 
   it("says where it looked for an unknown suite", () => {

@@ -3,9 +3,9 @@
  * and the key; all problems of a file are reported together (up to 20) so a
  * suite author fixes them in one pass.
  */
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import { DataError, ConfigError } from "../../util/errors.js";
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { DataError, ConfigError, type Location } from "../../util/errors.js";
 import { readYaml, resolveConfig } from "../../util/config.js";
 import { packageInfo } from "../../util/package.js";
 import { parseJsonStrict, readTextFile } from "../../util/files.js";
@@ -46,10 +46,7 @@ export function loadSuite(nameOrPath: string, searchPath?: string[]): SuiteInfo 
   const yamlFile = join(dir, "suite.yaml");
   const { value, lineOf } = readYaml(yamlFile);
   const meta = resolveConfig(SuiteFileSchema, value, { file: yamlFile, lineOf });
-  const promptsFile = join(dir, meta.prompts);
-  if (!existsSync(promptsFile) || !statSync(promptsFile).isFile()) {
-    throw new ConfigError(`prompts file ${promptsFile} does not exist`, { file: yamlFile, line: lineOf("prompts"), key: "prompts" });
-  }
+  const promptsFile = promptsPath(dir, meta.prompts, { file: yamlFile, line: lineOf("prompts"), key: "prompts" });
   const prompts = parsePrompts(readTextFile(promptsFile, "prompts file"), promptsFile, meta.categories);
   for (const c of Object.keys(meta.category_generation ?? {})) {
     if (!meta.categories.includes(c)) {
@@ -71,6 +68,24 @@ export function loadSuite(nameOrPath: string, searchPath?: string[]): SuiteInfo 
     prompts,
   };
   return { ...body, hash: contentHash(body) };
+}
+
+/**
+ * Where a suite's `prompts:` file is: a relative path must stay inside the
+ * suite folder (after following links), so a shared suite cannot make tslm
+ * read (and echo in its errors) a file elsewhere; an absolute path is an
+ * explicit choice and is taken as written.
+ */
+export function promptsPath(dir: string, prompts: string, where: Location): string {
+  const file = isAbsolute(prompts) ? prompts : resolve(dir, prompts);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`prompts file ${file} does not exist`, where);
+  if (!isAbsolute(prompts)) {
+    const inside = relative(realpathSync(dir), realpathSync(file));
+    if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
+      throw new ConfigError(`prompts path '${prompts}' leads out of the suite folder ${dir}; keep the prompts file in the folder, or write an absolute path`, where);
+    }
+  }
+  return file;
 }
 
 /** Parses and validates prompts.jsonl text. */

@@ -7,7 +7,7 @@
  * version: "1.0"             # required; bump when prompts change
  * description: ...           # required
  * categories: [math, ...]    # required; every prompt's category must be listed
- * prompts: prompts.jsonl     # optional; the prompts file in the folder
+ * prompts: prompts.jsonl     # optional; the prompts file, inside the folder (or an absolute path)
  * judge: {type: llm, ...}    # optional; default judge settings (see judges/config.ts); a run's
  *                            # judge of the same type is laid over them key by key
  * generation: {max_tokens: 512}  # optional; default generation parameters
@@ -25,7 +25,7 @@ export const SuiteFileSchema = z.strictObject({
   version: z.union([z.string(), z.number()]).transform(String).describe("Suite version; part of the suite hash."),
   description: z.string().min(1),
   categories: z.array(z.string().min(1)).min(1).describe("Allowed prompt categories."),
-  prompts: z.string().default("prompts.jsonl").describe("Prompts file, relative to the suite folder."),
+  prompts: z.string().min(1).default("prompts.jsonl").describe("Prompts file, relative to the suite folder and inside it, or an absolute path."),
   judge: z.record(z.string(), z.unknown()).optional().describe("Default judge config for runs on this suite."),
   generation: GenerationParamsSchema.optional().describe("Default generation parameters for runs on this suite."),
   category_generation: z
