@@ -8,7 +8,6 @@
  * Weights use Hugging Face's layout `[out, in]`; `y = x @ W^T (+ b)`.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { nativeEnabled } from "../tensor/native/index.js";
 
 export interface Linear {
   /** PEFT module name, e.g. `model.layers.0.self_attn.q_proj` or `lm_head`. */
@@ -67,7 +66,7 @@ export function linearForward(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tenso
  * cpu backend) keep the direct call, which needs no copy.
  */
 export function transposedMatMulIsSlow(): boolean {
-  return tf.getBackend() === "wasm" && !nativeEnabled();
+  return tf.getBackend() === "wasm";
 }
 
 /** Below this many rows copying W costs more than the slow matmul saves (one row: 2.4 ms vs 1.1 ms). */

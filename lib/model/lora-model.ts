@@ -13,6 +13,7 @@ import { Random } from "../util/random.js";
 import type { CausalLM } from "./causal-lm.js";
 import type { Linear } from "./linear.js";
 import { LoraLinear, type LoraContext, type LoraSettings } from "./lora.js";
+import { checkLoraRank } from "./limits.js";
 
 /** An adapter's configuration. */
 export interface LoraConfig extends LoraSettings {
@@ -99,6 +100,7 @@ export class LoraModel {
     if (targets.length === 0) {
       throw new TslmError(`LoRA target modules ${JSON.stringify(cfg.targetModules)} match no linear layer; names look like ${this.model.linearNames()[0]}`, { key: "targetModules" });
     }
+    checkLoraRank(this.model.config, cfg, options.moduleSettings);
     if (options.weights) {
       for (const m of options.weights.keys()) if (!targets.includes(m)) throw new TslmError(`adapter weights for '${m}', which is not a target module of '${name}'`, { key: m });
       for (const m of targets) if (!options.weights.has(m)) throw new TslmError(`adapter '${name}' has no weights for target module '${m}'`, { key: m });

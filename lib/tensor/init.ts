@@ -4,8 +4,8 @@
  * - `tensorflow`: libtensorflow through `@tensorflow/tfjs-node-gpu` or
  *   `@tensorflow/tfjs-node`, used only when the user has installed one (their
  *   install downloads libtensorflow, so tslm never depends on them);
- * - `native`: the wasm backend with hot kernels replaced by tslm's N-API
- *   addon (lib/tensor/native);
+ * - `native`: tensors in TypedArrays bounded only by RAM, hot kernels in
+ *   tslm's N-API addon (lib/tensor/native), the rest from tfjs-backend-cpu;
  * - `wasm`: TF.js's WebAssembly backend (~5x the pure-JS backend here);
  * - `cpu`: TF.js's pure-JS backend, always available.
  *
@@ -42,7 +42,7 @@ export interface BackendAttempt {
 export interface BackendReport {
   requested: BackendRequest;
   chosen: BackendName;
-  /** The TF.js backend name in use (`tf.getBackend()`): "tensorflow", "wasm" or "cpu". */
+  /** The TF.js backend name in use (`tf.getBackend()`): "tensorflow", "native", "wasm" or "cpu". */
   tfBackend: string;
   attempts: BackendAttempt[];
   /** The native addon's status, when `native` was tried. */
@@ -121,8 +121,7 @@ async function select(requested: BackendRequest): Promise<BackendReport> {
   let chosen: BackendName | undefined;
   for (const b of candidates) {
     let r: { ok: boolean; reason: string };
-    // Native kernels replace the wasm backend's and fill the fused registry:
-    // any other choice must not keep them.
+    // Native kernels fill the fused registry: any other choice must not keep them.
     if (b !== "native" && nativeEnabled()) disableNative();
     if (b === "tensorflow") r = await tryTensorflow();
     else if (b === "native") {

@@ -10,6 +10,7 @@ import { quantizeModel, baseMemory, type BaseMemoryReport } from "../model/quant
 import { ConfigError } from "../util/errors.js";
 import type { TrainConfig } from "./config.js";
 import type { Param } from "./optimizer.js";
+import { checkLoraRank } from "../model/limits.js";
 
 export interface PreparedModel {
   model: CausalLM;
@@ -37,6 +38,8 @@ export function prepareModel(model: CausalLM, cfg: TrainConfig): PreparedModel {
   if (cfg.method === "full" && cfg.quantization !== "none") {
     throw new ConfigError(`quantization '${cfg.quantization}' freezes the base, which full fine-tuning trains; use method 'lora' (QLoRA) or quantization 'none'`, { key: "quantization" });
   }
+  // Before quantizing (seconds at real sizes): an impossible rank fails at once.
+  if (cfg.method === "lora") checkLoraRank(model.config, cfg.lora);
   const q = quantizeModel(model, cfg.quantization);
   const quantizedLayers = q.quantized;
   const unquantizedLayers = q.skipped;

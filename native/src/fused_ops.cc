@@ -210,7 +210,7 @@ void k_attention(napi_env, const Args& a) {
   const float* q = a.at<float>(heap, len, 1, bg * m * hd);
   const float* k = a.at<float>(heap, len, 2, bg * n * hd);
   const float* v = a.at<float>(heap, len, 3, bg * n * hv);
-  const float* mask = a.num(4) < 0 ? nullptr : a.at<float>(heap, len, 4, m * n);
+  const float* mask = !a.present(4) ? nullptr : a.at<float>(heap, len, 4, m * n);
   float* o = a.at<float>(heap, len, 5, bg * m * hv);
   float* p = a.at<float>(heap, len, 6, bg * m * n);
   const int64_t batch[1] = {bg};

@@ -1,6 +1,7 @@
 // Small helpers over Node-API's C interface: argument parsing and errors.
-// Every exported kernel takes the wasm heap (an ArrayBuffer) and byte
-// offsets into it, so native code works on TF.js tensors without copies.
+// Every exported kernel takes a base buffer first, then its tensors as typed
+// arrays (or byte offsets into the base buffer), so native code works on
+// TF.js tensors in place, without copies.
 #pragma once
 #include <node_api.h>
 
@@ -62,15 +63,52 @@ class Args {
     return static_cast<uint8_t*>(data);
   }
 
-  /** Typed pointer at a byte offset into the heap, checked against its length. */
+  /**
+   * Typed pointer to a tensor argument, checked to hold `count` elements. A
+   * tensor is passed either as a typed array (its own memory: the native
+   * backend's storage, bounded only by RAM) or as a byte offset into `heap`,
+   * the buffer given as the first argument.
+   */
   template <typename T>
   T* at(uint8_t* heap, size_t heap_len, size_t i, int64_t count) const {
+    bool is_ta = false;
+    napi_is_typedarray(env_, argv_[i], &is_ta);
+    if (is_ta) {
+      napi_typedarray_type type;
+      size_t n = 0, offset = 0;
+      void* data = nullptr;
+      napi_value ab;
+      napi_get_typedarray_info(env_, argv_[i], &type, &n, &data, &ab, &offset);
+      uint64_t bytes = static_cast<uint64_t>(n) * element_size(type);
+      if (count < 0 || static_cast<uint64_t>(count) * sizeof(T) > bytes)
+        fail("argument " + std::to_string(i) + ": " + std::to_string(count * static_cast<int64_t>(sizeof(T))) +
+             " bytes needed, the array holds " + std::to_string(bytes));
+      return static_cast<T*>(data);
+    }
     int64_t off = i64(i);
     if (off < 0 || count < 0 || static_cast<uint64_t>(off) + static_cast<uint64_t>(count) * sizeof(T) > heap_len)
       fail("argument " + std::to_string(i) + ": byte range " + std::to_string(off) + "+" +
            std::to_string(count * static_cast<int64_t>(sizeof(T))) + " is outside the heap of " + std::to_string(heap_len) +
            " bytes");
     return reinterpret_cast<T*>(heap + off);
+  }
+
+  /** Whether an optional tensor argument is given (a typed array or an offset >= 0; null or -1 mean none). */
+  bool present(size_t i) const {
+    napi_valuetype t;
+    napi_typeof(env_, argv_[i], &t);
+    if (t == napi_null || t == napi_undefined) return false;
+    if (t == napi_number) return num(i) >= 0;
+    return true;
+  }
+
+  static size_t element_size(napi_typedarray_type t) {
+    switch (t) {
+      case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: return 1;
+      case napi_int16_array: case napi_uint16_array: return 2;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
+      default: return 8;
+    }
   }
 
   [[noreturn]] void fail(const std::string& msg) const { throw KernelError{std::string(name_) + ": " + msg}; }

@@ -1,6 +1,6 @@
 /**
- * Helpers for the native kernel tests: switch between the native kernels and
- * the wasm backend's originals (or the pure-JS cpu backend, the reference for
+ * Helpers for the native kernel tests: switch between the native backend and
+ * the references (TF.js's wasm backend, or the pure-JS cpu backend for
  * kernels wasm lacks), seeded random inputs, and tolerance checks that name
  * the worst element.
  */
@@ -16,14 +16,13 @@ export type Impl = "native" | "wasm" | "cpu";
 let previousBackend: string | undefined;
 let nativeWasOn = false;
 
-/** Mocha hooks: run the suite on wasm + native, then restore what was there before. */
+/** Mocha hooks: run the suite on the native backend, then restore what was there before. */
 export function useNativeSuite(): void {
   before(async function () {
     this.timeout(60_000);
     previousBackend = tf.getBackend();
     nativeWasOn = nativeEnabled();
     await ensureGradients();
-    await tf.setBackend("wasm");
     const s = await enableNative();
     if (!s.ok) throw new Error(`native addon unavailable: ${s.reason}`);
   });
@@ -38,8 +37,7 @@ export function useNativeSuite(): void {
 /** Runs `fn` on one implementation and returns its outputs as host arrays; leaves native enabled afterwards. */
 export async function runOn(impl: Impl, fn: () => tf.Tensor | tf.Tensor[]): Promise<{ shape: number[]; values: Float32Array | Int32Array | Uint8Array }[]> {
   if (impl === "native") {
-    await tf.setBackend("wasm");
-    if (!nativeEnabled()) await enableNative();
+    if (!nativeEnabled() || tf.getBackend() !== "native") await enableNative();
   } else {
     disableNative();
     await tf.setBackend(impl);
@@ -54,10 +52,7 @@ export async function runOn(impl: Impl, fn: () => tf.Tensor | tf.Tensor[]): Prom
     tf.dispose(out);
     return res.map((r) => ({ shape: r.shape, values: r.values.slice() }));
   } finally {
-    if (impl !== "native") {
-      await tf.setBackend("wasm");
-      await enableNative();
-    }
+    if (impl !== "native") await enableNative();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Loads the compiled addon (native/build/Release/tslm_native.node) and types
- * its exports. Every kernel is synchronous and addresses tensors by byte
- * offset into the wasm heap passed as the first argument.
+ * its exports. Every kernel is synchronous; its first argument is a base
+ * buffer and each tensor argument is a typed array (worked on in place) or a
+ * byte offset into the base buffer (native/src/napi_util.h).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -9,41 +10,43 @@ import { join } from "node:path";
 import { packageInfo } from "../../util/package.js";
 
 type Heap = ArrayBuffer;
+/** A tensor argument: its storage, or a byte offset into the base buffer. */
+type T = ArrayBufferView | number;
 
 /** The raw functions exported by the addon (see native/src/addon.cc). */
 export interface NativeAddon {
   info(): { library: string; threads: number; bf16: boolean };
   setThreads(n: number): void;
-  matmul(heap: Heap, a: number, b: number, c: number, batchDims: Int32Array, m: number, n: number, k: number,
+  matmul(heap: Heap, a: T, b: T, c: T, batchDims: Int32Array, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, bf16: boolean): void;
-  segmentSum(heap: Heap, x: number, ids: number, out: number, n: number, inner: number, numSegments: number): void;
-  scatterNd(heap: Heap, idx: number, updates: number, out: number, n: number, k: number, strides: Float64Array, slice: number, numSlices: number): void;
-  gather(heap: Heap, x: number, idx: number, out: number, outer: number, axis: number, inner: number, n: number, elemBytes: number): void;
-  adamw(heap: Heap, p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
+  segmentSum(heap: Heap, x: T, ids: T, out: T, n: number, inner: number, numSegments: number): void;
+  scatterNd(heap: Heap, idx: T, updates: T, out: T, n: number, k: number, strides: Float64Array, slice: number, numSlices: number): void;
+  gather(heap: Heap, x: T, idx: T, out: T, outer: number, axis: number, inner: number, n: number, elemBytes: number): void;
+  adamw(heap: Heap, p: T, g: T, m: T, v: T, n: number, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number): void;
-  dequantize(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: number, scales: number,
-    out: number): void;
-  dequantMatMul(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: number, scales: number,
-    x: number, out: number, t: number, transposeW: boolean, bf16: boolean): void;
-  binary(heap: Heap, op: number, a: number, b: number, out: number, shapes: Int32Array): void;
-  unary(heap: Heap, op: number, x: number, out: number, n: number, alpha: number): void;
-  softmax(heap: Heap, x: number, out: number, rows: number, cols: number): void;
+  dequantize(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: T, scales: T,
+    out: T): void;
+  dequantMatMul(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: T, scales: T,
+    x: T, out: T, t: number, transposeW: boolean, bf16: boolean): void;
+  binary(heap: Heap, op: number, a: T, b: T, out: T, shapes: Int32Array): void;
+  unary(heap: Heap, op: number, x: T, out: T, n: number, alpha: number): void;
+  softmax(heap: Heap, x: T, out: T, rows: number, cols: number): void;
   /** desc: [rank, shape..., srcStrides..., dstStrides...] in elements. */
-  copy(heap: Heap, src: number, dst: number, elemBytes: number, desc: Float64Array): void;
-  cast(heap: Heap, src: number, dst: number, n: number, from: number, to: number): void;
-  reduce(heap: Heap, op: number, x: number, out: number, outer: number, r: number, inner: number): void;
-  rmsNorm(heap: Heap, x: number, w: number, y: number, rstd: number, rows: number, d: number, eps: number): void;
-  rmsNormGrad(heap: Heap, dy: number, x: number, w: number, rstd: number, dx: number, dw: number, rows: number, d: number): void;
-  swiglu(heap: Heap, g: number, u: number, y: number, n: number): void;
-  swigluGrad(heap: Heap, dy: number, g: number, u: number, dg: number, du: number, n: number): void;
-  rotary(heap: Heap, x: number, cos: number, sin: number, y: number, outer: number, t: number, hd: number, inverse: boolean): void;
-  /** mask = -1 for none. */
-  attention(heap: Heap, q: number, k: number, v: number, mask: number, o: number, p: number, bg: number, m: number, n: number,
+  copy(heap: Heap, src: T, dst: T, elemBytes: number, desc: Float64Array): void;
+  cast(heap: Heap, src: T, dst: T, n: number, from: number, to: number): void;
+  reduce(heap: Heap, op: number, x: T, out: T, outer: number, r: number, inner: number): void;
+  rmsNorm(heap: Heap, x: T, w: T, y: T, rstd: T, rows: number, d: number, eps: number): void;
+  rmsNormGrad(heap: Heap, dy: T, x: T, w: T, rstd: T, dx: T, dw: T, rows: number, d: number): void;
+  swiglu(heap: Heap, g: T, u: T, y: T, n: number): void;
+  swigluGrad(heap: Heap, dy: T, g: T, u: T, dg: T, du: T, n: number): void;
+  rotary(heap: Heap, x: T, cos: T, sin: T, y: T, outer: number, t: number, hd: number, inverse: boolean): void;
+  /** mask = null for none. */
+  attention(heap: Heap, q: T, k: T, v: T, mask: T | null, o: T, p: T, bg: number, m: number, n: number,
     hd: number, hv: number, scale: number): void;
-  attentionGrad(heap: Heap, dout: number, q: number, k: number, v: number, p: number, dq: number, dk: number, dv: number,
+  attentionGrad(heap: Heap, dout: T, q: T, k: T, v: T, p: T, dq: T, dk: T, dv: T,
     bg: number, m: number, n: number, hd: number, hv: number, scale: number): void;
-  nllRows(heap: Heap, x: number, labels: number, nll: number, lse: number, rows: number, v: number): void;
-  nllRowsGrad(heap: Heap, x: number, labels: number, lse: number, dnll: number, dx: number, rows: number, v: number): void;
+  nllRows(heap: Heap, x: T, labels: T, nll: T, lse: T, rows: number, v: number): void;
+  nllRowsGrad(heap: Heap, x: T, labels: T, lse: T, dnll: T, dx: T, rows: number, v: number): void;
 }
 
 /** Every function the JavaScript side calls; an older build lacking one is refused. */

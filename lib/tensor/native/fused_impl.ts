@@ -6,8 +6,9 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamWStep, FusedKernels, PackedWeight } from "../fused.js";
-import { native } from "./state.js";
-import { heap, offset, sizeOf, type WasmBackend } from "./wasm.js";
+import { NATIVE_BACKEND } from "./backend.js";
+import { native, nativeActive } from "./state.js";
+import { BASE, ref, sizeOf, type NativeStorage } from "./storage.js";
 
 export const DEQUANTIZE = "TslmDequantize";
 export const DEQUANT_MATMUL = "TslmDequantMatMul";
@@ -22,45 +23,50 @@ interface DequantAttrs {
   transposeW?: boolean;
 }
 
-function wasmBackend(): WasmBackend | undefined {
-  return tf.getBackend() === "wasm" ? (tf.backend() as unknown as WasmBackend) : undefined;
+function nativeBackend(): NativeStorage | undefined {
+  return tf.getBackend() === NATIVE_BACKEND && nativeActive() ? (tf.backend() as unknown as NativeStorage) : undefined;
 }
 
-/** Gives a variable data of its own (refCount 1) so an in-place update cannot leak into tensors sharing it. */
-function ownData(backend: WasmBackend, v: tf.Variable): void {
-  if (backend.refCount(v.dataId) <= 1) return;
+/**
+ * Gives a variable data of its own (refCount 1, an array not shared with
+ * another tensor) so an in-place update cannot leak into tensors sharing it.
+ */
+function ownData(backend: NativeStorage, v: tf.Variable): void {
+  const values = backend.values(v);
+  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+  if (backend.refCount(v.dataId) <= 1 && whole) return;
   tf.tidy(() => {
     v.assign(tf.add(v, tf.scalar(0)));
   });
 }
 
 function adamw(param: tf.Variable, grad: tf.Tensor, m: tf.Variable, v: tf.Variable, h: AdamWStep): boolean {
-  const backend = wasmBackend();
+  const backend = nativeBackend();
   if (!backend) return false;
   const n = param.size;
   if ([param, grad, m, v].some((t) => t.dtype !== "float32" || t.size !== n || t.isDisposed)) return false;
   if (n === 0) return true;
   for (const x of [param, m, v]) ownData(backend, x);
-  native().addon.adamw(heap(backend), offset(backend, param), offset(backend, grad), offset(backend, m), offset(backend, v),
+  native().addon.adamw(BASE, ref(backend, param), ref(backend, grad), ref(backend, m), ref(backend, v),
     n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step);
   return true;
 }
 
-function packedArgs(backend: WasmBackend, inputs: { packed: tf.TensorInfo; scales: tf.TensorInfo }, a: DequantAttrs) {
-  return [KIND[a.kind], a.rows, a.cols, a.blockSize, offset(backend, inputs.packed), offset(backend, inputs.scales)] as const;
+function packedArgs(backend: NativeStorage, inputs: { packed: tf.TensorInfo; scales: tf.TensorInfo }, a: DequantAttrs) {
+  return [KIND[a.kind], a.rows, a.cols, a.blockSize, ref(backend, inputs.packed), ref(backend, inputs.scales)] as const;
 }
 
 interface KernelArgs {
   inputs: { x?: tf.TensorInfo; packed: tf.TensorInfo; scales: tf.TensorInfo };
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs: DequantAttrs;
 }
 
 function dequantizeKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const out = backend.makeOutput([attrs.rows, attrs.cols], "float32");
+  const out = backend.alloc([attrs.rows, attrs.cols], "float32");
   if (attrs.rows * attrs.cols === 0) return out;
   const [kind, rows, cols, bs, w, s] = packedArgs(backend, inputs, attrs);
-  native().addon.dequantize(heap(backend), kind, rows, cols, bs, w, s, offset(backend, out));
+  native().addon.dequantize(BASE, kind, rows, cols, bs, w, s, ref(backend, out));
   return out;
 }
 
@@ -68,11 +74,11 @@ function dequantMatMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   const x = inputs.x!;
   const t = x.shape[0];
   const outCols = attrs.transposeW ? attrs.cols : attrs.rows;
-  const out = backend.makeOutput([t, outCols], "float32");
+  const out = backend.alloc([t, outCols], "float32");
   if (t * outCols === 0) return out;
   const [kind, rows, cols, bs, w, s] = packedArgs(backend, inputs, attrs);
   const st = native();
-  st.addon.dequantMatMul(heap(backend), kind, rows, cols, bs, w, s, offset(backend, x), offset(backend, out), t, !!attrs.transposeW, st.bf16);
+  st.addon.dequantMatMul(BASE, kind, rows, cols, bs, w, s, ref(backend, x), ref(backend, out), t, !!attrs.transposeW, st.bf16);
   return out;
 }
 
@@ -80,8 +86,8 @@ function dequantMatMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
 export function fusedKernelConfigs(): { kernels: tf.KernelConfig[]; gradients: tf.GradConfig[] } {
   return {
     kernels: [
-      { kernelName: DEQUANTIZE, backendName: "wasm", kernelFunc: dequantizeKernel as unknown as tf.KernelFunc },
-      { kernelName: DEQUANT_MATMUL, backendName: "wasm", kernelFunc: dequantMatMulKernel as unknown as tf.KernelFunc },
+      { kernelName: DEQUANTIZE, backendName: "native", kernelFunc: dequantizeKernel as unknown as tf.KernelFunc },
+      { kernelName: DEQUANT_MATMUL, backendName: "native", kernelFunc: dequantMatMulKernel as unknown as tf.KernelFunc },
     ],
     gradients: [
       {
@@ -112,12 +118,12 @@ function attrsOf(w: PackedWeight): DequantAttrs {
 }
 
 function dequantize(w: PackedWeight): tf.Tensor2D | undefined {
-  if (!wasmBackend() || !checkPacked(w)) return undefined;
+  if (!nativeBackend() || !checkPacked(w)) return undefined;
   return tf.engine().runKernel(DEQUANTIZE, { packed: w.packed, scales: w.scales }, attrsOf(w) as never) as tf.Tensor2D;
 }
 
 function dequantMatMul(x: tf.Tensor, w: PackedWeight): tf.Tensor | undefined {
-  if (!wasmBackend() || !checkPacked(w) || x.dtype !== "float32" || x.rank < 1 || x.shape[x.rank - 1] !== w.cols) return undefined;
+  if (!nativeBackend() || !checkPacked(w) || x.dtype !== "float32" || x.rank < 1 || x.shape[x.rank - 1] !== w.cols) return undefined;
   const lead = x.shape.slice(0, -1);
   if (sizeOf(lead) === 0) return tf.zeros([...lead, w.rows]);
   return tf.tidy(() => {

@@ -1,21 +1,21 @@
 /**
  * Fused decoder blocks for `fusedKernels()`: RMSNorm, SwiGLU, rotary
  * embedding, attention and the cross-entropy rows, each a custom TF.js kernel
- * pair (forward, backward) on the wasm backend wrapped in `tf.customGrad`.
+ * pair (forward, backward) on the native backend wrapped in `tf.customGrad`.
  * Besides one pass over memory instead of 5-15 ops, they keep fewer tensors
  * for the backward pass (RMSNorm saves x and one scalar per row; attention
- * saves the probabilities, not the scores), which is what lets config D train
- * inside the wasm heap's 4 GiB.
+ * saves the probabilities, not the scores): training keeps less memory.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { FusedKernels } from "../fused.js";
-import { native } from "./state.js";
-import { heap, offset, sizeOf, type WasmBackend } from "./wasm.js";
+import { NATIVE_BACKEND } from "./backend.js";
+import { native, nativeActive } from "./state.js";
+import { BASE, ref, sizeOf, type NativeStorage } from "./storage.js";
 
 type Info = tf.TensorInfo;
 interface KArgs {
   inputs: Record<string, Info>;
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs: Record<string, unknown>;
 }
 
@@ -31,52 +31,52 @@ const K = {
   nllGrad: "TslmNllRowsGrad",
 } as const;
 
-const off = (b: WasmBackend, t: Info) => offset(b, t);
+const off = (b: NativeStorage, t: Info) => ref(b, t);
 
 const kernels: Record<string, (a: KArgs) => Info | Info[]> = {
   [K.rmsNorm]: ({ inputs: { x, weight }, backend: b, attrs }) => {
     const d = x.shape[x.shape.length - 1];
     const rows = sizeOf(x.shape) / d;
-    const y = b.makeOutput(x.shape, "float32");
-    const rstd = b.makeOutput([rows], "float32");
-    if (rows > 0) native().addon.rmsNorm(heap(b), off(b, x), off(b, weight), off(b, y), off(b, rstd), rows, d, Number(attrs.eps));
+    const y = b.alloc(x.shape, "float32");
+    const rstd = b.alloc([rows], "float32");
+    if (rows > 0) native().addon.rmsNorm(BASE, off(b, x), off(b, weight), off(b, y), off(b, rstd), rows, d, Number(attrs.eps));
     return [y, rstd];
   },
   [K.rmsNormGrad]: ({ inputs: { dy, x, weight, rstd }, backend: b }) => {
     const d = x.shape[x.shape.length - 1];
     const rows = sizeOf(x.shape) / d;
-    const dx = b.makeOutput(x.shape, "float32");
-    const dw = b.makeOutput([d], "float32");
-    native().addon.rmsNormGrad(heap(b), off(b, dy), off(b, x), off(b, weight), off(b, rstd), off(b, dx), off(b, dw), rows, d);
+    const dx = b.alloc(x.shape, "float32");
+    const dw = b.alloc([d], "float32");
+    native().addon.rmsNormGrad(BASE, off(b, dy), off(b, x), off(b, weight), off(b, rstd), off(b, dx), off(b, dw), rows, d);
     return [dx, dw];
   },
   [K.swiglu]: ({ inputs: { gate, up }, backend: b }) => {
-    const y = b.makeOutput(gate.shape, "float32");
+    const y = b.alloc(gate.shape, "float32");
     const n = sizeOf(gate.shape);
-    if (n > 0) native().addon.swiglu(heap(b), off(b, gate), off(b, up), off(b, y), n);
+    if (n > 0) native().addon.swiglu(BASE, off(b, gate), off(b, up), off(b, y), n);
     return y;
   },
   [K.swigluGrad]: ({ inputs: { dy, gate, up }, backend: b }) => {
-    const dg = b.makeOutput(gate.shape, "float32");
-    const du = b.makeOutput(gate.shape, "float32");
+    const dg = b.alloc(gate.shape, "float32");
+    const du = b.alloc(gate.shape, "float32");
     const n = sizeOf(gate.shape);
-    if (n > 0) native().addon.swigluGrad(heap(b), off(b, dy), off(b, gate), off(b, up), off(b, dg), off(b, du), n);
+    if (n > 0) native().addon.swigluGrad(BASE, off(b, dy), off(b, gate), off(b, up), off(b, dg), off(b, du), n);
     return [dg, du];
   },
   [K.rotary]: ({ inputs: { x, cos, sin }, backend: b, attrs }) => {
     const [B, H, T, hd] = x.shape;
-    const y = b.makeOutput(x.shape, "float32");
-    if (B * H * T * hd > 0) native().addon.rotary(heap(b), off(b, x), off(b, cos), off(b, sin), off(b, y), B * H, T, hd, Boolean(attrs.inverse));
+    const y = b.alloc(x.shape, "float32");
+    if (B * H * T * hd > 0) native().addon.rotary(BASE, off(b, x), off(b, cos), off(b, sin), off(b, y), B * H, T, hd, Boolean(attrs.inverse));
     return y;
   },
   [K.attention]: ({ inputs: { q, k, v, mask }, backend: b, attrs }) => {
     const r = q.shape.length;
     const [m, hd] = q.shape.slice(-2), n = k.shape[r - 2], hv = v.shape[r - 1];
     const lead = q.shape.slice(0, -2), bg = sizeOf(lead);
-    const o = b.makeOutput([...lead, m, hv], "float32");
-    const p = b.makeOutput([...lead, m, n], "float32");
+    const o = b.alloc([...lead, m, hv], "float32");
+    const p = b.alloc([...lead, m, n], "float32");
     if (bg * m * n > 0) {
-      native().addon.attention(heap(b), off(b, q), off(b, k), off(b, v), mask ? off(b, mask) : -1, off(b, o), off(b, p), bg, m, n, hd, hv, Number(attrs.scale));
+      native().addon.attention(BASE, off(b, q), off(b, k), off(b, v), mask ? off(b, mask) : null, off(b, o), off(b, p), bg, m, n, hd, hv, Number(attrs.scale));
     }
     return [o, p];
   },
@@ -84,37 +84,37 @@ const kernels: Record<string, (a: KArgs) => Info | Info[]> = {
     const r = q.shape.length;
     const [m, hd] = q.shape.slice(-2), n = k.shape[r - 2], hv = v.shape[r - 1];
     const bg = sizeOf(q.shape.slice(0, -2));
-    const dq = b.makeOutput(q.shape, "float32");
-    const dk = b.makeOutput(k.shape, "float32");
-    const dv = b.makeOutput(v.shape, "float32");
-    native().addon.attentionGrad(heap(b), off(b, dy), off(b, q), off(b, k), off(b, v), off(b, p), off(b, dq), off(b, dk), off(b, dv), bg, m, n, hd, hv, Number(attrs.scale));
+    const dq = b.alloc(q.shape, "float32");
+    const dk = b.alloc(k.shape, "float32");
+    const dv = b.alloc(v.shape, "float32");
+    native().addon.attentionGrad(BASE, off(b, dy), off(b, q), off(b, k), off(b, v), off(b, p), off(b, dq), off(b, dk), off(b, dv), bg, m, n, hd, hv, Number(attrs.scale));
     return [dq, dk, dv];
   },
   [K.nll]: ({ inputs: { logits, labels }, backend: b }) => {
     const [rows, v] = logits.shape;
-    const nll = b.makeOutput([rows], "float32");
-    const lse = b.makeOutput([rows], "float32");
-    if (rows > 0) native().addon.nllRows(heap(b), off(b, logits), off(b, labels), off(b, nll), off(b, lse), rows, v);
+    const nll = b.alloc([rows], "float32");
+    const lse = b.alloc([rows], "float32");
+    if (rows > 0) native().addon.nllRows(BASE, off(b, logits), off(b, labels), off(b, nll), off(b, lse), rows, v);
     return [nll, lse];
   },
   [K.nllGrad]: ({ inputs: { logits, labels, lse, dy }, backend: b }) => {
     const [rows, v] = logits.shape;
-    const dx = b.makeOutput(logits.shape, "float32");
-    if (rows > 0) native().addon.nllRowsGrad(heap(b), off(b, logits), off(b, labels), off(b, lse), off(b, dy), off(b, dx), rows, v);
+    const dx = b.alloc(logits.shape, "float32");
+    if (rows > 0) native().addon.nllRowsGrad(BASE, off(b, logits), off(b, labels), off(b, lse), off(b, dy), off(b, dx), rows, v);
     return dx;
   },
 };
 
 /** Kernel configs of the fused blocks (registered while native is enabled). */
 export function fusedOpKernels(): tf.KernelConfig[] {
-  return Object.entries(kernels).map(([kernelName, f]) => ({ kernelName, backendName: "wasm", kernelFunc: f as unknown as tf.KernelFunc }));
+  return Object.entries(kernels).map(([kernelName, f]) => ({ kernelName, backendName: "native", kernelFunc: f as unknown as tf.KernelFunc }));
 }
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
   tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as never) as tf.Tensor | tf.Tensor[];
 
 function onNative(...ts: Array<tf.Tensor | null>): boolean {
-  return tf.getBackend() === "wasm" && ts.every((t) => t === null || t.dtype === "float32" || t.dtype === "int32");
+  return tf.getBackend() === NATIVE_BACKEND && nativeActive() && ts.every((t) => t === null || t.dtype === "float32" || t.dtype === "int32");
 }
 
 /** `tf.customGrad` with typed inputs (its declared type wants variadic `Tensor | GradSaveFunc`). */

@@ -1,18 +1,21 @@
 /**
- * The `native` backend: TF.js's wasm backend with hot kernels replaced by
- * native CPU code (native/, an N-API addon on oneDNN with an OpenMP pool).
+ * The `native` backend: tensors in TypedArrays bounded only by RAM
+ * (lib/tensor/native/backend.ts), hot kernels in tslm's N-API addon
+ * (native/, oneDNN with an OpenMP pool), every other kernel from
+ * tfjs-backend-cpu.
  *
- * `enableNative()` loads the addon and re-registers the wasm backend's
- * kernels through TF.js's public kernel registry (`getKernel` /
- * `unregisterKernel` / `registerKernel`), keeping each original as the
- * fallback for dtypes the native code does not handle; it also fills the
- * fused-kernel registry (lib/tensor/fused.ts). When the addon is missing or
- * fails to load it reports why (once on stderr), and the caller stays on
- * plain wasm. `disableNative()` restores the original kernels.
+ * `enableNative()` loads the addon, registers the backend and its kernels
+ * once (each native kernel keeps tfjs-backend-cpu's as the fallback for
+ * dtypes and shapes the native code does not handle), fills the fused-kernel
+ * registry (lib/tensor/fused.ts) and makes `native` the active backend. When
+ * the addon is missing or fails to load it reports why (once on stderr) and
+ * changes nothing. `disableNative()` clears the fused registry; kernels on the
+ * native backend then run their tfjs-backend-cpu fallbacks.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { setFusedKernels } from "../fused.js";
 import { loadAddon } from "./addon.js";
+import { guardKernel, NATIVE_BACKEND, NativeBackend } from "./backend.js";
 import { fusedKernelConfigs, nativeFusedKernels } from "./fused_impl.js";
 import { fusedOpKernels, fusedOps } from "./fused_ops.js";
 import { elementwiseKernels } from "./kernels/elementwise.js";
@@ -20,7 +23,9 @@ import { layoutKernels } from "./kernels/layout.js";
 import { makeBatchMatMul, makeFusedMatMul } from "./kernels/matmul.js";
 import { makeGather, makeScatterNd } from "./kernels/gather.js";
 import { makeUnsortedSegmentSum } from "./kernels/segment_sum.js";
-import { setState } from "./state.js";
+import { nativeActive, setState } from "./state.js";
+
+export { adoptTensor, NATIVE_BACKEND, OutOfMemoryError } from "./backend.js";
 
 export interface NativeStatus {
   ok: boolean;
@@ -48,15 +53,14 @@ export interface NativeOptions {
   threads?: number;
 }
 
-const BACKEND = "wasm";
-const originals = new Map<string, tf.KernelConfig>();
+let registered: string[] | undefined;
 let enabled: NativeStatus | undefined;
 let warned = false;
 
 function failure(reason: string): NativeStatus {
   if (!warned && !process.env.TSLM_QUIET) {
     warned = true;
-    process.stderr.write(`tslm: native kernels unavailable, using plain wasm: ${reason}\n`);
+    process.stderr.write(`tslm: native kernels unavailable: ${reason}\n`);
   }
   return { ok: false, reason };
 }
@@ -66,8 +70,8 @@ function kernelList(configs: tf.KernelConfig[]): string[] {
 }
 
 /**
- * Every kernel config the backend registers, over the originals they fall back
- * to (`original` returns undefined for kernels the wasm backend lacks).
+ * Every kernel config the addon provides, over the tfjs-backend-cpu kernels
+ * they fall back to (`original` returns undefined for kernels cpu lacks).
  */
 function buildConfigs(original: (name: string) => tf.KernelFunc | undefined): { configs: tf.KernelConfig[]; gradients: tf.GradConfig[] } {
   const configs: tf.KernelConfig[] = [];
@@ -83,7 +87,7 @@ function buildConfigs(original: (name: string) => tf.KernelFunc | undefined): { 
   configs.push(...elementwiseKernels(original), ...layoutKernels(original));
   const fused = fusedKernelConfigs();
   configs.push(...fused.kernels, ...fusedOpKernels());
-  return { configs, gradients: fused.gradients };
+  return { configs: configs.map((c) => ({ ...c, backendName: NATIVE_BACKEND })), gradients: fused.gradients };
 }
 
 /** Probes the addon without registering anything; `kernels` lists what enabling would register. */
@@ -98,65 +102,70 @@ export async function nativeStatus(): Promise<NativeStatus> {
   return { ok: true, library: info.library, threads: info.threads, bf16: false, kernels: kernelList(buildConfigs(() => placeholder).configs) };
 }
 
-/** Loads the addon and registers its kernels on the (already active) wasm backend. */
+/**
+ * Registers the native backend: tfjs-backend-cpu's kernels under its name,
+ * then the addon's over them. A native kernel runs its cpu original while the
+ * addon's state is unset (after `disableNative`), so the backend always computes.
+ */
+async function registerBackend(): Promise<string[]> {
+  if (registered) return registered;
+  await import("@tensorflow/tfjs-backend-cpu"); // registers the kernels that become fallbacks
+  const cpu = new Map(tf.getKernelsForBackend("cpu").map((k) => [k.kernelName, k]));
+  const original = (name: string) => cpu.get(name)?.kernelFunc;
+  const { configs, gradients } = buildConfigs(original);
+  const mine = new Set(configs.map((c) => c.kernelName));
+  for (const k of cpu.values()) {
+    if (!mine.has(k.kernelName)) tf.registerKernel(guardKernel({ ...k, backendName: NATIVE_BACKEND }));
+  }
+  for (const c of configs) {
+    const fallback = cpu.get(c.kernelName)?.kernelFunc;
+    const fast = c.kernelFunc;
+    const kernelFunc: tf.KernelFunc = fallback ? (args) => (nativeActive() ? fast(args) : fallback(args)) : fast;
+    tf.registerKernel(guardKernel({ ...c, kernelFunc }));
+  }
+  for (const g of gradients) {
+    if (!tf.getGradient(g.kernelName)) tf.registerGradient(g);
+  }
+  // Priority 0: TF.js never picks it on its own; tslm's init() chooses it.
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+  registered = kernelList(configs);
+  return registered;
+}
+
+/**
+ * Loads the addon, registers the native backend (once) and makes it the
+ * active TF.js backend.
+ */
 export async function enableNative(options: NativeOptions = {}): Promise<NativeStatus> {
   const r = loadAddon();
   if (!r.ok) return failure(r.reason);
-  await import("@tensorflow/tfjs-backend-wasm"); // registers the wasm kernels that become fallbacks
-  if (!tf.findBackend(BACKEND)) {
-    // The originals get their wasm bindings when the backend initializes: do that
-    // before replacing them, then return to whatever backend was active.
-    const previous = tf.getBackend();
-    if (!(await tf.setBackend(BACKEND))) return failure("the wasm backend did not initialize");
-    if (previous && previous !== BACKEND) await tf.setBackend(previous);
-  }
   const threads = options.threads ?? (process.env.TSLM_THREADS ? Number(process.env.TSLM_THREADS) : undefined);
   if (threads !== undefined) {
     if (!Number.isInteger(threads) || threads < 1) {
-      // A caller's mistake, not an unavailable backend: no "using plain wasm" warning, nothing changed.
+      // A caller's mistake, not an unavailable backend: no warning, nothing changed.
       return { ok: false, reason: `thread count must be a positive integer, got ${options.threads !== undefined ? threads : `TSLM_THREADS=${process.env.TSLM_THREADS}`}` };
     }
     r.addon.setThreads(threads);
   }
+  const kernels = await registerBackend();
+  if (!(await tf.setBackend(NATIVE_BACKEND))) return failure("the native backend did not initialize");
   const info = r.addon.info();
   const bf16 = options.bf16 ?? process.env.TSLM_BF16 === "1";
   setState({ addon: r.addon, bf16 });
-  if (!enabled) {
-    const original = (name: string) => originals.get(name)?.kernelFunc ?? tf.getKernel(name, BACKEND)?.kernelFunc;
-    const { configs, gradients } = buildConfigs(original);
-    for (const c of configs) {
-      const prev = tf.getKernel(c.kernelName, BACKEND);
-      if (prev) {
-        if (!originals.has(c.kernelName)) originals.set(c.kernelName, prev);
-        tf.unregisterKernel(c.kernelName, BACKEND);
-      }
-      tf.registerKernel(c);
-    }
-    for (const g of gradients) {
-      if (!tf.getGradient(g.kernelName)) tf.registerGradient(g);
-    }
-    enabled = { ok: true, library: info.library, threads: info.threads, bf16, kernels: kernelList(configs) };
-  }
-  enabled = { ...enabled, threads: info.threads, bf16 };
+  enabled = { ok: true, library: info.library, threads: info.threads, bf16, kernels };
   setFusedKernels({ ...nativeFusedKernels(), ...fusedOps() });
   return { ...enabled };
 }
 
-/** Restores the wasm backend's original kernels and clears the fused registry. */
+/** Clears the fused registry and the addon's state: native-backend kernels fall back to tfjs-backend-cpu's. */
 export function disableNative(): void {
   if (!enabled) return;
-  for (const name of enabled.kernels ?? []) {
-    tf.unregisterKernel(name, BACKEND);
-    const o = originals.get(name);
-    if (o) tf.registerKernel(o);
-  }
-  originals.clear();
   enabled = undefined;
   setFusedKernels({});
   setState(undefined);
 }
 
-/** Whether native kernels are registered now. */
+/** Whether the native kernels are enabled now. */
 export function nativeEnabled(): boolean {
   return enabled !== undefined;
 }

@@ -18,3 +18,8 @@ export function native(): NativeState {
   if (!state) throw new Error("tslm native kernels are not enabled");
   return state;
 }
+
+/** Whether the addon's kernels are enabled (the native backend's kernels fall back to cpu's otherwise). */
+export function nativeActive(): boolean {
+  return state !== undefined;
+}

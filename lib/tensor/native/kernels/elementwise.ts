@@ -1,11 +1,11 @@
 /**
  * Float32 elementwise kernels on the native thread pool: broadcasting binary
  * ops, unary ops (activations included) and softmax over the last axis.
- * Other dtypes go to the original wasm kernel.
+ * Other dtypes go to the original (tfjs-backend-cpu) kernel.
  */
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { native } from "../state.js";
-import { heap, offset, sizeOf, type WasmBackend } from "../wasm.js";
+import { BASE, ref, sizeOf, type NativeStorage } from "../storage.js";
 
 /** Binary op codes (native/src/elementwise.cc, BinaryOp). */
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6, prelu: 7 } as const;
@@ -19,7 +19,7 @@ export const UNARY_OPS = {
 export type UnaryOpName = keyof typeof UNARY_OPS;
 
 /** out = a (op) b with broadcasting; `out` must already have the broadcast shape (it may alias a or b). */
-export function binaryInto(backend: WasmBackend, op: BinaryOpName, a: TensorInfo, b: TensorInfo, out: TensorInfo): void {
+export function binaryInto(backend: NativeStorage, op: BinaryOpName, a: TensorInfo, b: TensorInfo, out: TensorInfo): void {
   if (sizeOf(out.shape) === 0) return;
   // Leading 1s of a higher-rank operand (a bias [1, 1, N] on a [B, M, N] output) carry no data.
   const trim = (s: number[]) => {
@@ -29,18 +29,18 @@ export function binaryInto(backend: WasmBackend, op: BinaryOpName, a: TensorInfo
   };
   const as = trim(a.shape), bs = trim(b.shape);
   const shapes = new Int32Array([as.length, ...as, bs.length, ...bs]);
-  native().addon.binary(heap(backend), BINARY_OPS[op], offset(backend, a), offset(backend, b), offset(backend, out), shapes);
+  native().addon.binary(BASE, BINARY_OPS[op], ref(backend, a), ref(backend, b), ref(backend, out), shapes);
 }
 
 /** out = op(x) elementwise; out may alias x. */
-export function unaryInto(backend: WasmBackend, op: UnaryOpName, x: TensorInfo, out: TensorInfo, alpha = 0): void {
+export function unaryInto(backend: NativeStorage, op: UnaryOpName, x: TensorInfo, out: TensorInfo, alpha = 0): void {
   const n = sizeOf(x.shape);
   if (n === 0) return;
-  native().addon.unary(heap(backend), UNARY_OPS[op], offset(backend, x), offset(backend, out), n, alpha);
+  native().addon.unary(BASE, UNARY_OPS[op], ref(backend, x), ref(backend, out), n, alpha);
 }
 
 /** Applies a `_FusedMatMul` activation to `out` in place. */
-export function applyActivationInPlace(backend: WasmBackend, out: TensorInfo, activation: string, leakyreluAlpha: number, prelu?: TensorInfo): void {
+export function applyActivationInPlace(backend: NativeStorage, out: TensorInfo, activation: string, leakyreluAlpha: number, prelu?: TensorInfo): void {
   switch (activation) {
     case "linear":
       return;
@@ -61,7 +61,7 @@ export function applyActivationInPlace(backend: WasmBackend, out: TensorInfo, ac
 
 interface Args {
   inputs: Record<string, TensorInfo>;
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs?: Record<string, unknown>;
 }
 
@@ -70,22 +70,22 @@ function binaryKernel(kernelName: string, op: BinaryOpName, names: [string, stri
     const a = args.inputs[names[0]], b = args.inputs[names[1]];
     if (a.dtype !== "float32" || b.dtype !== "float32") return original(args as never);
     const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = args.backend.makeOutput(shape, "float32");
+    const out = args.backend.alloc(shape, "float32");
     binaryInto(args.backend, op, a, b, out);
     return out;
   };
-  return { kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 function unaryKernel(kernelName: string, op: UnaryOpName, original: KernelFunc, alphaAttr?: string): KernelConfig {
   const kernelFunc = (args: Args) => {
     const x = args.inputs.x;
     if (x.dtype !== "float32") return original(args as never);
-    const out = args.backend.makeOutput(x.shape, "float32");
+    const out = args.backend.alloc(x.shape, "float32");
     unaryInto(args.backend, op, x, out, alphaAttr ? Number(args.attrs?.[alphaAttr]) : 0);
     return out;
   };
-  return { kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 function softmaxKernel(original: KernelFunc): KernelConfig {
@@ -94,13 +94,13 @@ function softmaxKernel(original: KernelFunc): KernelConfig {
     const dim = Number(args.attrs?.dim ?? -1);
     const rank = x.shape.length;
     if (x.dtype !== "float32" || rank === 0 || (dim !== -1 && dim !== rank - 1)) return original(args as never);
-    const out = args.backend.makeOutput(x.shape, "float32");
+    const out = args.backend.alloc(x.shape, "float32");
     const cols = x.shape[rank - 1];
     const rows = cols === 0 ? 0 : sizeOf(x.shape) / cols;
-    if (rows > 0) native().addon.softmax(heap(args.backend), offset(args.backend, x), offset(args.backend, out), rows, cols);
+    if (rows > 0) native().addon.softmax(BASE, ref(args.backend, x), ref(args.backend, out), rows, cols);
     return out;
   };
-  return { kernelName: "Softmax", backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: "Softmax", backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 /** Kernel configs to register, built over the original kernels they fall back to. */

@@ -5,11 +5,11 @@
  */
 import { GatherV2, ScatterNd, util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { native } from "../state.js";
-import { heap, offset, sizeOf, type WasmBackend } from "../wasm.js";
+import { BASE, ref, sizeOf, type NativeStorage } from "../storage.js";
 
 interface Args {
   inputs: Record<string, TensorInfo>;
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs: Record<string, unknown>;
 }
 
@@ -22,14 +22,14 @@ export function makeGather(original: KernelFunc): KernelConfig {
     if (!(x.dtype in BYTES) || indices.dtype !== "int32" || batchDims !== 0) return original(args as never);
     const axis = util.parseAxisParam(args.attrs.axis as number, x.shape)[0];
     const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
-    const out = args.backend.makeOutput(shape, x.dtype);
+    const out = args.backend.alloc(shape, x.dtype);
     const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1)), n = sizeOf(indices.shape);
     if (outer * n * inner === 0) return out;
     const b = args.backend;
-    native().addon.gather(heap(b), offset(b, x), offset(b, indices), offset(b, out), outer, x.shape[axis], inner, n, BYTES[x.dtype]);
+    native().addon.gather(BASE, ref(b, x), ref(b, indices), ref(b, out), outer, x.shape[axis], inner, n, BYTES[x.dtype]);
     return out;
   };
-  return { kernelName: GatherV2, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: GatherV2, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 export function makeScatterNd(original: KernelFunc): KernelConfig {
@@ -38,7 +38,7 @@ export function makeScatterNd(original: KernelFunc): KernelConfig {
     const shape = args.attrs.shape as number[];
     if (updates.dtype !== "float32" || indices.dtype !== "int32") return original(args as never);
     const k = indices.shape[indices.shape.length - 1];
-    const out = args.backend.makeOutput(shape, "float32");
+    const out = args.backend.alloc(shape, "float32");
     const slice = sizeOf(shape.slice(k)), numSlices = sizeOf(shape.slice(0, k));
     const n = k === 0 ? 0 : sizeOf(indices.shape) / k;
     if (slice * numSlices === 0) return out;
@@ -49,8 +49,8 @@ export function makeScatterNd(original: KernelFunc): KernelConfig {
       acc *= shape[j];
     }
     const b = args.backend;
-    native().addon.scatterNd(heap(b), offset(b, indices), offset(b, updates), offset(b, out), n, k, strides, slice, numSlices);
+    native().addon.scatterNd(BASE, ref(b, indices), ref(b, updates), ref(b, out), n, k, strides, slice, numSlices);
     return out;
   };
-  return { kernelName: ScatterNd, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: ScatterNd, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }

@@ -8,11 +8,11 @@
  */
 import { backend_util, slice_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { native } from "../state.js";
-import { heap, offset, sizeOf, stridesOf, type WasmBackend } from "../wasm.js";
+import { BASE, ref, sizeOf, stridesOf, type NativeStorage } from "../storage.js";
 
 interface Args {
   inputs: Record<string, TensorInfo> | TensorInfo[];
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs: Record<string, unknown>;
 }
 
@@ -20,15 +20,15 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 const DTYPE_CODE: Record<string, number> = { float32: 0, int32: 1, bool: 2 };
 
 /** Copies `shape` elements from src (strides srcStrides, base element srcBase) to dst (dstStrides, dstBase). */
-function copy(backend: WasmBackend, src: TensorInfo, srcBase: number, dst: TensorInfo, dstBase: number, shape: number[], srcStrides: number[], dstStrides: number[]): void {
+function copy(backend: NativeStorage, src: TensorInfo, srcBase: number, dst: TensorInfo, dstBase: number, shape: number[], srcStrides: number[], dstStrides: number[]): void {
   if (sizeOf(shape) === 0) return;
   const eb = BYTES[src.dtype];
   const desc = new Float64Array([shape.length, ...shape, ...srcStrides, ...dstStrides]);
-  native().addon.copy(heap(backend), offset(backend, src) + srcBase * eb, offset(backend, dst) + dstBase * eb, eb, desc);
+  native().addon.copy(BASE, ref(backend, src, srcBase), ref(backend, dst, dstBase), eb, desc);
 }
 
-function sliceInfo(backend: WasmBackend, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
-  const out = backend.makeOutput(size, x.dtype);
+function sliceInfo(backend: NativeStorage, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+  const out = backend.alloc(size, x.dtype);
   const strides = stridesOf(x.shape);
   const base = begin.reduce((a, b, i) => a + b * strides[i], 0);
   copy(backend, x, base, out, 0, size, strides, stridesOf(size));
@@ -70,7 +70,7 @@ function concat(args: Args, original: KernelFunc) {
   if (!(dtype in BYTES) || inputs.some((t) => t.dtype !== dtype)) return original(args as never);
   const axis = util.parseAxisParam(args.attrs.axis as number, inputs[0].shape)[0];
   const shape = backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
-  const out = args.backend.makeOutput(shape, dtype);
+  const out = args.backend.alloc(shape, dtype);
   const outStrides = stridesOf(shape);
   let at = 0;
   for (const t of inputs) {
@@ -86,7 +86,7 @@ function transpose(args: Args, original: KernelFunc) {
   if (!(x.dtype in BYTES)) return original(args as never);
   const perm = args.attrs.perm as number[];
   const shape = perm.map((p) => x.shape[p]);
-  const out = args.backend.makeOutput(shape, x.dtype);
+  const out = args.backend.alloc(shape, x.dtype);
   const xs = stridesOf(x.shape);
   copy(args.backend, x, 0, out, 0, shape, perm.map((p) => xs[p]), stridesOf(shape));
   return out;
@@ -97,9 +97,9 @@ function cast(args: Args, original: KernelFunc) {
   const to = args.attrs.dtype as string;
   if (!(x.dtype in DTYPE_CODE) || !(to in DTYPE_CODE)) return original(args as never);
   if (x.dtype === to) return identity(args, original);
-  const out = args.backend.makeOutput(x.shape, to as never);
+  const out = args.backend.alloc(x.shape, to as never);
   const n = sizeOf(x.shape);
-  if (n > 0) native().addon.cast(heap(args.backend), offset(args.backend, x), offset(args.backend, out), n, DTYPE_CODE[x.dtype], DTYPE_CODE[to]);
+  if (n > 0) native().addon.cast(BASE, ref(args.backend, x), ref(args.backend, out), n, DTYPE_CODE[x.dtype], DTYPE_CODE[to]);
   return out;
 }
 
@@ -118,8 +118,8 @@ function reduction(name: keyof typeof REDUCE) {
     if (r === 0) return original(args as never);
     const keep = Boolean(args.attrs.keepDims);
     const shape = x.shape.map((d, i) => (i >= a0 && i <= a1 ? 1 : d)).filter((_, i) => keep || i < a0 || i > a1);
-    const out = args.backend.makeOutput(shape, "float32");
-    if (outer * inner > 0) native().addon.reduce(heap(args.backend), REDUCE[name], offset(args.backend, x), offset(args.backend, out), outer, r, inner);
+    const out = args.backend.alloc(shape, "float32");
+    if (outer * inner > 0) native().addon.reduce(BASE, REDUCE[name], ref(args.backend, x), ref(args.backend, out), outer, r, inner);
     return out;
   };
 }
@@ -144,7 +144,7 @@ export function layoutKernels(original: (name: string) => KernelFunc | undefined
   for (const [name, impl] of Object.entries(impls)) {
     const o = original(name);
     if (!o) continue;
-    out.push({ kernelName: name, backendName: "wasm", kernelFunc: ((args: Args) => impl(args, o)) as unknown as KernelFunc });
+    out.push({ kernelName: name, backendName: "native", kernelFunc: ((args: Args) => impl(args, o)) as unknown as KernelFunc });
   }
   return out;
 }

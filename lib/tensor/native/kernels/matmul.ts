@@ -1,16 +1,16 @@
 /**
  * `BatchMatMul` and `_FusedMatMul` on oneDNN: every transpose combination
  * and broadcast batch dimensions in one native call, no copies. Non-float32
- * inputs go to the original wasm kernel.
+ * inputs go to the original (tfjs-backend-cpu) kernel.
  */
 import { backend_util, BatchMatMul, _FusedMatMul, util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { native } from "../state.js";
-import { f32View, heap, offset, sizeOf, type WasmBackend } from "../wasm.js";
+import { f32View, BASE, ref, sizeOf, type NativeStorage } from "../storage.js";
 import { applyActivationInPlace, binaryInto } from "./elementwise.js";
 
 interface MatMulArgs {
   inputs: { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs: { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
 }
 
@@ -41,7 +41,7 @@ export function collapseBatch(aBatch: number[], bBatch: number[]): { a: number[]
 }
 
 /** Runs out = op(a) @ op(b) into an already allocated output. */
-export function matmulInto(backend: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, transposeA: boolean, transposeB: boolean): void {
+export function matmulInto(backend: NativeStorage, a: TensorInfo, b: TensorInfo, out: TensorInfo, transposeA: boolean, transposeB: boolean): void {
   const ra = a.shape.length, rb = b.shape.length;
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
   const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
@@ -61,7 +61,7 @@ export function matmulInto(backend: WasmBackend, a: TensorInfo, b: TensorInfo, o
   }
   const dims = new Int32Array([...ba, ...bb]);
   const s = native();
-  s.addon.matmul(heap(backend), offset(backend, a), offset(backend, b), offset(backend, out), dims, rows, n, k, transposeA, transposeB, s.bf16);
+  s.addon.matmul(BASE, ref(backend, a), ref(backend, b), ref(backend, out), dims, rows, n, k, transposeA, transposeB, s.bf16);
 }
 
 function outShapeOf(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, what: string): number[] {
@@ -78,11 +78,11 @@ export function makeBatchMatMul(original: KernelFunc): KernelConfig {
     const { a, b } = args.inputs;
     if (a.dtype !== "float32" || b.dtype !== "float32") return original(args as never);
     const { transposeA, transposeB } = args.attrs;
-    const out = args.backend.makeOutput(outShapeOf(a, b, transposeA, transposeB, "matMul"), "float32");
+    const out = args.backend.alloc(outShapeOf(a, b, transposeA, transposeB, "matMul"), "float32");
     matmulInto(args.backend, a, b, out, transposeA, transposeB);
     return out;
   };
-  return { kernelName: BatchMatMul, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: BatchMatMul, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 /**
@@ -108,12 +108,12 @@ export function makeFusedMatMul(original: KernelFunc): KernelConfig {
     const shape = outShapeOf(a, b, transposeA, transposeB, "fused matMul");
     if (bias && !broadcastsInto(bias.shape, shape)) return original(args as never);
     if (preluActivationWeights && !broadcastsInto(preluActivationWeights.shape, shape)) return original(args as never);
-    const out = backend.makeOutput(shape, "float32");
+    const out = backend.alloc(shape, "float32");
     matmulInto(backend, a, b, out, transposeA, transposeB);
     if (sizeOf(shape) === 0) return out;
     if (bias) binaryInto(backend, "add", out, bias, out);
     applyActivationInPlace(backend, out, activation, leakyreluAlpha, preluActivationWeights ?? undefined);
     return out;
   };
-  return { kernelName: _FusedMatMul, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: _FusedMatMul, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }

@@ -6,11 +6,11 @@
  */
 import { UnsortedSegmentSum, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { native } from "../state.js";
-import { f32View, heap, offset, sizeOf, type WasmBackend } from "../wasm.js";
+import { f32View, BASE, ref, sizeOf, type NativeStorage } from "../storage.js";
 
 interface Args {
   inputs: { x: TensorInfo; segmentIds: TensorInfo };
-  backend: WasmBackend;
+  backend: NativeStorage;
   attrs: { numSegments: number };
 }
 
@@ -27,15 +27,15 @@ export function makeUnsortedSegmentSum(original?: KernelFunc): KernelConfig {
       throw new Error(`UnsortedSegmentSum: segmentIds shape ${JSON.stringify(segmentIds.shape)} must be a prefix of x shape ${JSON.stringify(x.shape)}`);
     }
     const innerShape = x.shape.slice(idRank);
-    const out = args.backend.makeOutput([numSegments, ...innerShape], "float32");
+    const out = args.backend.alloc([numSegments, ...innerShape], "float32");
     const n = sizeOf(segmentIds.shape), inner = sizeOf(innerShape);
     if (numSegments * inner === 0) return out;
     if (n === 0) {
       f32View(args.backend, out).fill(0);
       return out;
     }
-    native().addon.segmentSum(heap(args.backend), offset(args.backend, x), offset(args.backend, segmentIds), offset(args.backend, out), n, inner, numSegments);
+    native().addon.segmentSum(BASE, ref(args.backend, x), ref(args.backend, segmentIds), ref(args.backend, out), n, inner, numSegments);
     return out;
   };
-  return { kernelName: UnsortedSegmentSum, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName: UnsortedSegmentSum, backendName: "native", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
