@@ -4,7 +4,7 @@
  * over the suite's defaults, and errors that name the config file and line.
  */
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError, RemoteError, formatLocation } from "../util/errors.js";
+import { ConfigError, RemoteError, TslmError } from "../util/errors.js";
 import { parseYamlText, resolveConfig } from "../util/config.js";
 import { readTextFile } from "../util/files.js";
 import type { SuiteInfo } from "./types.js";
@@ -40,7 +40,7 @@ export function judgeWithSuiteDefaults(
   } catch (e) {
     if (raw) throw e;
     throw new ConfigError(
-      `the config has no 'judge' and suite '${suite.name}' only declares judge defaults (${(e as Error).message}); add a judge, e.g. judge: {base_url: http://127.0.0.1:8000/v1, model: NAME}`,
+      `the config has no 'judge' and suite '${suite.name}' only declares judge defaults (${e instanceof TslmError ? e.what : (e as Error).message}); add a judge, e.g. judge: {base_url: http://127.0.0.1:8000/v1, model: NAME}`,
       { key: "judge" },
     );
   }
@@ -75,12 +75,13 @@ function withShard(c: ArenaConfig, shard: ArenaConfig["shard"]): ArenaConfig {
 /**
  * Names the config file and the line of the key in an error raised while
  * setting up a run from a YAML file (contestant, judge, prompt selection and
- * schedule errors name only the key where they are raised).
+ * schedule errors name only the key where they are raised). The message
+ * (`what`) is kept as raised; only the location grows.
  */
 export function locate(e: unknown, prep: Pick<Prepared, "file" | "lineOf">): unknown {
   if (!prep.file || !(e instanceof ConfigError || e instanceof RemoteError) || e.location.file !== undefined || e.location.key === undefined) return e;
-  const suffix = ` (${formatLocation(e.location)})`;
-  const bare = e.message.endsWith(suffix) ? e.message.slice(0, -suffix.length) : e.message;
-  const where = { ...e.location, file: prep.file, line: prep.lineOf?.(e.location.key) };
-  return e instanceof RemoteError ? new RemoteError(bare, e.status, where, { cause: e }) : new ConfigError(bare, where, { cause: e });
+  const line = prep.lineOf?.(e.location.key);
+  if (line === undefined) return e;
+  const where = { ...e.location, file: prep.file, line };
+  return e instanceof RemoteError ? new RemoteError(e.what, e.status, where, { cause: e }) : new ConfigError(e.what, where, { cause: e });
 }

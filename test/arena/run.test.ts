@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTournament } from "../../lib/arena/run.js";
 import { loadRun } from "../../lib/arena/store/load.js";
@@ -279,5 +279,46 @@ describe("arena/run: tournaments against real HTTP servers", function () {
     for (const file of [join(run.dir, "journal.jsonl"), join(run.dir, "report", "report.json"), join(run.dir, "report", "report.md"), join(run.dir, "report", "report.html")]) {
       assert.ok(!readFileSync(file, "utf8").includes(key), `${file} holds the key`);
     }
+  });
+
+  it("refuses a run folder given twice to merge: the same folder, or two copies of one shard", async () => {
+    const names = ["m1", "m2", "m3"];
+    const w = fastWorld(names);
+    const base = { seed: 5, suite: MINI_SUITE, cache: false as const, contestants: names.map((n) => ({ name: n, type: "custom" as const })), judge: { type: "custom" as const, id: "fast" } };
+    const out = tempDir();
+    const s0 = await runTournament({ ...base, name: "s0", out, shard: { index: 0, count: 2 } }, { ...w, ...quiet });
+    const s1 = await runTournament({ ...base, name: "s1", out, shard: { index: 1, count: 2 } }, { ...w, ...quiet });
+    await assert.rejects(mergeRuns([s0.dir, s0.dir], join(out, "twice")), (e: unknown) => e instanceof ConfigError && /the same run folder/.test(e.message));
+    await assert.rejects(mergeRuns([s0.dir, join(s0.dir, "."), s1.dir], join(out, "twice2")), /the same run folder/);
+    const copy = join(out, "s0-copy");
+    cpSync(s0.dir, copy, { recursive: true });
+    await assert.rejects(mergeRuns([s0.dir, copy], join(out, "copies")), /both shard 0\/2/);
+    assert.ok(!existsSync(join(out, "twice")) && !existsSync(join(out, "copies")), "nothing written");
+    const whole = await runTournament({ ...base, name: "w", out }, { ...w, ...quiet });
+    cpSync(whole.dir, join(out, "w-copy"), { recursive: true });
+    await assert.rejects(mergeRuns([whole.dir, join(out, "w-copy")], join(out, "copies2")), /both run w started/);
+    assert.equal((await mergeRuns([s0.dir, s1.dir], join(out, "ok"))).complete, true);
+  });
+
+  it("refuses to replay a finished config without --resume, naming only what the config file holds", async () => {
+    script = (r) => worldReply(r);
+    const out = tempDir();
+    const file = join(out, "arena.yaml");
+    const cfg = httpConfig(server.url, out, { prompts: { limit: 1 } }, ["m1", "m2"]);
+    delete (cfg as Record<string, unknown>).name;
+    writeFileSync(file, JSON.stringify(cfg, null, 1));
+    const run = await runTournament(file, quiet);
+    await assert.rejects(runTournament(file, quiet), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.location.key, undefined, `no key 'name' in ${file}: ${e.message}`);
+      assert.match(e.message, new RegExp(`run folder ${run.dir} already holds a run; continue it with --resume`));
+      assert.match(e.message, /set a name in the config/);
+      return true;
+    });
+    const text = JSON.stringify({ name: "named", ...cfg }, null, 1);
+    writeFileSync(file, text);
+    await runTournament(file, quiet);
+    const nameLine = text.split("\n").findIndex((l) => l.includes('"name": "named"')) + 1;
+    await assert.rejects(runTournament(file, quiet), (e: unknown) => e instanceof ConfigError && e.location.key === "name" && e.location.file === file && e.location.line === nameLine && /change the config's name/.test(e.message));
   });
 });

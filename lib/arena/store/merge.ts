@@ -5,7 +5,7 @@
  * folder. The merged run is complete when every shard 0..count-1 is present
  * and complete, and then loads exactly like the same run played on one machine.
  */
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError } from "../../util/errors.js";
 import type { RunMeta } from "../types.js";
@@ -23,11 +23,34 @@ export interface MergeResult {
   counts: { answers: number; judgments: number; battles: number; battle_errors: number };
 }
 
+/**
+ * Refuses a run given twice: the same folder (by its real path), two copies
+ * of one shard, or two copies of one unsharded run (same id and start). A
+ * repeat would add nothing, and a "complete" merge of shard 0 twice would
+ * hide the shards that are missing.
+ */
+function refuseRepeats(runs: LoadedRun[]): void {
+  const seen = new Map<string, string>();
+  for (const r of runs) {
+    const folder = realpathSync(resolve(r.dir));
+    const copy = r.meta.shard ? `shard ${r.meta.shard.index}/${r.meta.shard.count}` : `run ${r.meta.id} started ${r.meta.created}`;
+    for (const [key, what] of [
+      [`folder:${folder}`, "the same run folder"],
+      [`copy:${copy}`, `both ${copy}`],
+    ]) {
+      const before = seen.get(key);
+      if (before !== undefined) throw new ConfigError(`cannot merge ${r.dir} with ${before}: they are ${what}; give each shard once`);
+      seen.set(key, r.dir);
+    }
+  }
+}
+
 /** Merges run folders into a new run folder `out`. */
 export async function mergeRuns(dirs: string[], out: string): Promise<MergeResult> {
   if (dirs.length < 1) throw new ConfigError("merge needs at least one run folder");
   if (existsSync(join(out, RUN_FILES.meta))) throw new ConfigError(`${out} already holds a run; merge into a new folder`);
   const runs: LoadedRun[] = dirs.map((d) => loadRun(d));
+  refuseRepeats(runs);
   const first = runs[0];
   for (const r of runs.slice(1)) {
     for (const k of ["configHash", "suiteHash", "seed"] as const) {

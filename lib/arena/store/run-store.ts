@@ -99,7 +99,7 @@ export class RunStore {
   /** Creates a new run folder; refuses a folder that already holds a run. */
   static async create(dir: string, init: RunInit, policy: FsyncPolicy): Promise<RunStore> {
     if (existsSync(join(dir, RUN_FILES.meta)) || existsSync(join(dir, RUN_FILES.journal))) {
-      throw new ConfigError(`run folder ${dir} already holds a run; resume it (--resume) or choose another name`, { key: "name" });
+      throw new ConfigError(`run folder ${dir} already holds a run; resume it (--resume) or choose another run folder`);
     }
     mkdirSync(dir, { recursive: true });
     // Everything but the journal is written before the meta file, which marks the folder as a run.
