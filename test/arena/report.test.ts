@@ -158,4 +158,17 @@ describe("arena/report: names from the run are text, and every contestant is lis
     const md = renderMarkdown(changed, analysis);
     assert.match(md, new RegExp(`\\| ${silent} \\| - \\| - \\| - \\| 0 \\| no rated battles \\|`));
   });
+
+  it("builds every figure of a run where one model won every battle (its rating is +inf, not a number)", async () => {
+    const run = loadRun(RUN);
+    const champ = run.contestants[0].name;
+    const battles = run.battles.map((b) => (b.model_a === champ ? { ...b, winner: "model_a" as const } : b.model_b === champ ? { ...b, winner: "model_b" as const } : b));
+    const built = await buildReport({ ...run, battles }, { bootstrap: 20 }, { vega: "", vegaLite: "", vegaEmbed: "" });
+    const row = built.analysis.leaderboard.rows().find((r) => r.model === champ)!;
+    assert.deepEqual([row.status, row.rating], ["above", Infinity]);
+    assert.equal(built.svgs.size, built.analysis.charts.length);
+    for (const [id, svg] of built.svgs) assert.ok(svg.startsWith("<svg") && !svg.includes("NaN"), `figure ${id}`);
+    assert.match(built.markdown, new RegExp(`\\| 1 \\| ${champ} \\| \\+inf \\| - \\| \\+inf \\|`));
+    assert.equal(JSON.parse(built.json).ratings.converged, false);
+  });
 });

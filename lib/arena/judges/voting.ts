@@ -47,47 +47,57 @@ export interface VotingServer {
 
 const MAX_BODY = 64 * 1024;
 
-export async function startVotingServer(options: VotingServerOptions = {}): Promise<VotingServer> {
-  const judges = new Map<string, HumanJudge>();
-  const token = options.token ?? randomBytes(24).toString("hex");
-  const waitMs = options.waitMs ?? 20_000;
-  let done = false;
-  let voted = 0;
+/** The page's state: its human judges, the votes taken and the long polls waiting for a ballot. */
+class VotingDesk {
+  readonly judges = new Map<string, HumanJudge>();
+  done = false;
+  voted = 0;
   /** Long polls waiting for a ballot or the end, woken by add(), a new ballot or finish(). */
-  const waiting = new Set<() => void>();
-  const wake = () => {
-    for (const w of [...waiting]) w();
+  private readonly waiting = new Set<() => void>();
+
+  constructor(private readonly waitMs: number) {}
+
+  readonly wake = (): void => {
+    for (const w of [...this.waiting]) w();
   };
 
+  add(judge: HumanJudge): void {
+    this.judges.set(judge.id, judge);
+    judge.subscribe(this.wake);
+    this.wake();
+  }
+
+  finish(): void {
+    this.done = true;
+    this.wake();
+  }
+
   /** The oldest ballot waiting (of one judge when `only` is given) and how many wait. */
-  const firstPending = (only: string | null): { judge: HumanJudge; ballot: Ballot; pending: number } | null => {
+  private firstPending(only: string | null): { judge: HumanJudge; ballot: Ballot; pending: number } | null {
     let pending = 0;
     let first: { judge: HumanJudge; ballot: Ballot } | null = null;
-    for (const j of judges.values()) {
+    for (const j of this.judges.values()) {
       if (only !== null && j.id !== only) continue;
       const p = j.pending();
       pending += p.length;
       if (!first && p.length > 0) first = { judge: j, ballot: p[0] };
     }
     return first ? { ...first, pending } : null;
-  };
+  }
 
-  const authorised = (req: IncomingMessage): boolean => {
-    const given = Buffer.from(String(req.headers["x-tslm-token"] ?? ""));
-    const want = Buffer.from(token);
-    return given.length === want.length && timingSafeEqual(given, want);
-  };
-
-  const next = async (res: ServerResponse, only: string | null, closed: () => boolean): Promise<void> => {
+  /** `GET /api/next`: the next ballot, the end, or `waiting` after waitMs. */
+  async next(res: ServerResponse, only: string | null, closed: () => boolean): Promise<void> {
+    const judges = this.judges;
     if (only !== null && judges.size > 0 && !judges.has(only)) return json(res, 404, { error: `no human judge '${only}' (judges: ${[...judges.keys()].join(", ")})` });
-    const deadline = Date.now() + waitMs;
+    const deadline = Date.now() + this.waitMs;
     for (;;) {
-      const p = firstPending(only);
-      if (p) return json(res, 200, { judge: p.judge.id, ballot: p.ballot, pending: p.pending, voted });
-      if (done) return json(res, 200, { done: true, voted });
+      const p = this.firstPending(only);
+      if (p) return json(res, 200, { judge: p.judge.id, ballot: p.ballot, pending: p.pending, voted: this.voted });
+      if (this.done) return json(res, 200, { done: true, voted: this.voted });
       const left = deadline - Date.now();
-      if (left <= 0 || closed()) return json(res, 200, { waiting: true, voted });
+      if (left <= 0 || closed()) return json(res, 200, { waiting: true, voted: this.voted });
       await new Promise<void>((resolve) => {
+        const waiting = this.waiting;
         const t = setTimeout(finishWait, left);
         function finishWait() {
           clearTimeout(t);
@@ -97,9 +107,10 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
         waiting.add(finishWait);
       });
     }
-  };
+  }
 
-  const vote = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** `POST /api/vote`: records `{judge, ballot, vote}` through the judge. */
+  async vote(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     if (body === null) return json(res, 413, { error: `request body over ${MAX_BODY} bytes` }, true);
     let v: unknown;
@@ -111,15 +122,23 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
     const { judge: judgeId, ballot, vote: choice } = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
     if (typeof judgeId !== "string" || typeof ballot !== "string") return json(res, 400, { error: "body must be a JSON object {judge, ballot, vote} with string judge and ballot" });
     if (!isHumanVote(choice)) return json(res, 400, { error: `vote must be one of ${HUMAN_VOTES.join(", ")}; got ${JSON.stringify(choice)}` });
-    const judge = judges.get(judgeId);
+    const judge = this.judges.get(judgeId);
     if (!judge) return json(res, 404, { error: `no human judge '${judgeId}'` });
     if (!judge.pending().some((b) => b.id === ballot)) return json(res, 409, { error: `ballot '${ballot}' is not waiting for a vote (voted already, or the run moved on)` });
     judge.vote(ballot, choice);
-    voted++;
-    return json(res, 200, { ok: true, voted });
-  };
+    this.voted++;
+    return json(res, 200, { ok: true, voted: this.voted });
+  }
+}
 
-  const server = createServer((req, res) => {
+/** The server's routes: the page, then the API behind the token. */
+function routes(desk: VotingDesk, token: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const authorised = (req: IncomingMessage): boolean => {
+    const given = Buffer.from(String(req.headers["x-tslm-token"] ?? ""));
+    const want = Buffer.from(token);
+    return given.length === want.length && timingSafeEqual(given, want);
+  };
+  return (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     res.setHeader("cache-control", "no-store");
     res.setHeader("x-content-type-options", "nosniff");
@@ -132,39 +151,36 @@ export async function startVotingServer(options: VotingServerOptions = {}): Prom
     if (!authorised(req)) return json(res, 403, { error: "missing or wrong x-tslm-token header (use the address tslm printed)" });
     let closed = false;
     req.on("close", () => (closed = true));
-    const route = req.method === "GET" && url.pathname === "/api/next" ? next(res, url.searchParams.get("judge"), () => closed) : req.method === "POST" && url.pathname === "/api/vote" ? vote(req, res) : null;
+    const route =
+      req.method === "GET" && url.pathname === "/api/next" ? desk.next(res, url.searchParams.get("judge"), () => closed) : req.method === "POST" && url.pathname === "/api/vote" ? desk.vote(req, res) : null;
     if (!route) return json(res, 404, { error: `no ${req.method} ${url.pathname}` });
     route.catch((e: Error) => {
       if (!res.headersSent) json(res, 500, { error: e.message });
     });
-  });
+  };
+}
 
+export async function startVotingServer(options: VotingServerOptions = {}): Promise<VotingServer> {
+  const token = options.token ?? randomBytes(24).toString("hex");
+  const desk = new VotingDesk(options.waitMs ?? 20_000);
+  const server = createServer(routes(desk, token));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-
   return {
     url: `http://${host}:${address.port}/?token=${token}`,
     port: address.port,
-    add(judge: HumanJudge): void {
-      judges.set(judge.id, judge);
-      judge.subscribe(wake);
-      wake();
-    },
-    finish(): void {
-      done = true;
-      wake();
-    },
+    add: (judge) => desk.add(judge),
+    finish: () => desk.finish(),
     get voted() {
-      return voted;
+      return desk.voted;
     },
     async close(): Promise<void> {
       // Waiting pages first hear that the run is over; then the connections go.
-      done = true;
-      wake();
+      desk.finish();
       await new Promise((r) => setTimeout(r, 50));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

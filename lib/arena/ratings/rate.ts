@@ -32,7 +32,7 @@ export interface RatingResult {
   median: Float64Array;
   lower: Float64Array;
   upper: Float64Array;
-  /** [M] Rank (UB). */
+  /** [M] Rank (UB): 1 + the models better with confidence (an unknown bound never counts); models without battles come last. */
   rank: Int32Array;
   /** [M] battles each model played (after tie and vote-floor filtering). */
   battles: Int32Array;
@@ -121,7 +121,7 @@ export function rateBattles(battles: readonly BattleRecord[], input: RatingOptio
     median: ci.median,
     lower: ci.lower,
     upper: ci.upper,
-    rank: rankUpperBound(ci.lower, ci.upper),
+    rank: ranks(ci, status),
     battles: battlesPer(arrays),
     status,
     rounds,
@@ -244,6 +244,16 @@ function anchor(fit: MethodFit, models: string[], a: { model: string; rating: nu
   };
   shift(fit.rating, 0);
   if (fit.samples) for (let r = 0; r < rounds; r++) shift(fit.samples, r * m);
+}
+
+/** Rank (UB); a model without battles ranks after every model that has some. */
+function ranks(ci: { lower: Float64Array; upper: Float64Array }, status: RatingStatus[]): Int32Array {
+  const rank = rankUpperBound(ci.lower, ci.upper);
+  const played = status.filter((s) => s !== "unrated").length;
+  status.forEach((s, k) => {
+    if (s === "unrated") rank[k] = played + 1;
+  });
+  return rank;
 }
 
 function statuses(placement: Uint8Array): RatingStatus[] {

@@ -93,6 +93,31 @@ export function analyzeRun(run: ReportRun, overrides: RatingOptionsInput = {}): 
   const orderConsistency = A.orderConsistency(run.judgments);
   const judgeAgreement = A.judgeAgreement(run.judgments);
   const humanAgreement = A.humanAgreement(run.judgments);
+  const charts = runCharts(result, { ratings, order, winFraction, battleCounts, predicted, averageWinRate, outcomes, history, positionBias });
+  return {
+    leaderboard,
+    ratings,
+    order,
+    winFraction,
+    battleCounts,
+    predicted,
+    averageWinRate,
+    outcomes,
+    history,
+    positionBias,
+    orderConsistency,
+    judgeAgreement,
+    humanAgreement,
+    charts,
+  };
+}
+
+/** The report's figures, in reading order (position bias only when some verdict has an order). */
+function runCharts(
+  result: RatingResult,
+  t: Pick<RunAnalysis, "ratings" | "order" | "winFraction" | "battleCounts" | "predicted" | "averageWinRate" | "outcomes" | "history" | "positionBias">,
+): ChartEntry[] {
+  const { ratings, order, winFraction, battleCounts, predicted, averageWinRate, outcomes, history, positionBias } = t;
   const pct = Math.round(result.options.confidence * 100);
   const method = result.method === "elo" ? "online Elo" : "Bradley-Terry";
 
@@ -165,20 +190,5 @@ export function analyzeRun(run: ReportRun, overrides: RatingOptionsInput = {}): 
       1,
     );
   }
-  return {
-    leaderboard,
-    ratings,
-    order,
-    winFraction,
-    battleCounts,
-    predicted,
-    averageWinRate,
-    outcomes,
-    history,
-    positionBias,
-    orderConsistency,
-    judgeAgreement,
-    humanAgreement,
-    charts,
-  };
+  return charts;
 }
