@@ -8,6 +8,7 @@ import { btWorkspace, fitBradleyTerry, newtonBT, pairStats } from "../../lib/are
 import { chordBT, hessianFactor } from "../../lib/arena/ratings/chord.js";
 import { countOutcomes, pairLayout, preprocessBattles, toBattleArrays } from "../../lib/arena/ratings/compact.js";
 import { onlineElo } from "../../lib/arena/ratings/elo.js";
+import { fitStyleBT, styleFeatures } from "../../lib/arena/ratings/style.js";
 import { ratingHistory } from "../../lib/arena/ratings/history.js";
 import { Leaderboard, ratingsTable } from "../../lib/arena/leaderboard.js";
 import { rankUpperBound } from "../../lib/arena/ratings/bootstrap.js";
@@ -340,6 +341,17 @@ describe("arena/ratings: one-sided and many-model logs", function () {
     const sparse = fitBradleyTerry(counts, { solver: "sparse" });
     assert.ok(dense.converged && sparse.converged);
     for (let k = 0; k < 60; k++) assert.ok(Math.abs(dense.t[k] - sparse.t[k]) * 400 < 1e-6, `model ${k}`);
+  });
+
+  it("fits style control on many models by conjugate gradients to the dense solver's result", () => {
+    const battles = simulateBattles({ battles: 3000, ratings: ladder(40), rng: 4 }).map((b, i) => ({ ...b, style: { length: [100 + (i % 7) * 40, 120 + (i % 5) * 50] as [number, number] } }));
+    const arrays = toBattleArrays(battles);
+    const feats = styleFeatures(battles, arrays);
+    const dense = fitStyleBT(arrays, feats, { solver: "dense" });
+    const sparse = fitStyleBT(arrays, feats, { solver: "sparse" });
+    assert.ok(dense.converged && sparse.converged);
+    for (let k = 0; k < 40; k++) assert.ok(Math.abs(dense.t[k] - sparse.t[k]) * 400 < 1e-6, `model ${k}`);
+    assert.ok(Math.abs(dense.beta[0] - sparse.beta[0]) < 1e-8);
   });
 
   it("rates 1,000 models from 2,000 battles with 10 bootstrap rounds in seconds, reporting progress", () => {

@@ -28,7 +28,7 @@
  * reports the other models as +/-infinity or unplaced, never as a number.
  */
 import { type OutcomeCounts, type PairIndex, type PairLayout, pairLayout } from "./compact.js";
-import { RATING_DEFAULTS } from "./defaults.js";
+import { DENSE_MAX_MODELS, RATING_DEFAULTS } from "./defaults.js";
 import { centreComponents, components, identify, type Identification, Placement, playedMask } from "./graph.js";
 import { solveLaplacianCG, solveSPD } from "./linalg.js";
 import { sigmoid, softplus } from "./logistic.js";
@@ -56,8 +56,6 @@ export const DEFAULT_BT_SOLVER: Required<BTSolverOptions> = {
   solver: "auto",
 };
 
-/** Above this many models "auto" solves Newton steps on the sparse Hessian (a dense factor costs M^3 / 3). */
-export const DENSE_MAX_MODELS = 200;
 
 /** Pair-level sufficient statistics: [P] score of the lower-index model and battle count. */
 export interface PairStats {

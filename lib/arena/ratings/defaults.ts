@@ -37,3 +37,5 @@ export const RATING_LIMITS = {
   maxIter: 10_000,
 } as const;
 
+/** Above this many models, Newton steps are solved on the sparse Hessian by conjugate gradients (a dense factor costs M^3 / 3). */
+export const DENSE_MAX_MODELS = 200;

@@ -22,7 +22,6 @@ export {
   btLossAndGrad,
   pairStats,
   DEFAULT_BT_SOLVER,
-  DENSE_MAX_MODELS,
   type BTSolverOptions,
   type BTFit,
   type IdentifiedFit,
@@ -31,7 +30,7 @@ export {
 export { components, identify, strongComponents, Placement, type Identification } from "./graph.js";
 export { newtonMinimize, type NewtonProblem, type NewtonOptions } from "./newton.js";
 export { sigmoid, softplus, winProbability } from "./logistic.js";
-export { RATING_DEFAULTS, RATING_LIMITS } from "./defaults.js";
+export { RATING_DEFAULTS, RATING_LIMITS, DENSE_MAX_MODELS } from "./defaults.js";
 export { onlineElo, eloHistory, DEFAULT_ELO, type EloOptions } from "./elo.js";
 export { bootstrapBT, bootstrapElo, summarizeSamples, rankUpperBound, quantileSorted, type BootstrapSamples, type Interval, type RoundCallback } from "./bootstrap.js";
 export { MultinomialSampler, multinomial } from "./sampling.js";

@@ -79,21 +79,24 @@ export function laplacianTimes(a: SparseLaplacian, x: Float64Array, out: Float64
 }
 
 /**
- * Solves A x = b by conjugate gradients with a Jacobi preconditioner
- * (Saad, "Iterative Methods for Sparse Linear Systems", alg. 9.1), x from
- * zero. A may be singular (a Laplacian without ridge) when b is orthogonal
- * to its null space (b sums to zero on each connected component); rows with
- * an empty diagonal (models without battles) get x = 0.
+ * Solves A x = b for symmetric positive (semi-)definite A given as a product
+ * `apply(v, out)` (out = A v), by conjugate gradients with a Jacobi
+ * preconditioner (`diag`: A's diagonal) (Saad, "Iterative Methods for Sparse
+ * Linear Systems", alg. 9.1), x from zero. A may be singular when b is
+ * orthogonal to its null space (a Laplacian without ridge and b summing to
+ * zero on each connected component); rows with an empty diagonal get x = 0.
  * @returns iterations used.
  */
-export function solveLaplacianCG(a: SparseLaplacian, b: Float64Array, x: Float64Array, rtol = 1e-10, maxIter = Math.max(100, 2 * a.m)): number {
-  const m = a.m;
-  const inv = new Float64Array(m).fill(a.l2);
-  for (let q = 0; q < a.i.length; q++) {
-    inv[a.i[q]] += a.w[q];
-    inv[a.j[q]] += a.w[q];
-  }
-  for (let k = 0; k < m; k++) inv[k] = inv[k] > 0 ? 1 / inv[k] : 0;
+export function solveCG(
+  apply: (v: Float64Array, out: Float64Array) => void,
+  diag: Float64Array,
+  b: Float64Array,
+  x: Float64Array,
+  rtol = 1e-10,
+  maxIter = Math.max(100, 2 * b.length),
+): number {
+  const m = b.length;
+  const inv = Float64Array.from(diag, (d) => (d > 0 ? 1 / d : 0));
   const r = new Float64Array(m);
   const z = new Float64Array(m);
   const p = new Float64Array(m);
@@ -113,7 +116,7 @@ export function solveLaplacianCG(a: SparseLaplacian, b: Float64Array, x: Float64
   let it = 0;
   while (it < maxIter) {
     it++;
-    laplacianTimes(a, p, ap);
+    apply(p, ap);
     let pap = 0;
     for (let k = 0; k < m; k++) pap += p[k] * ap[k];
     if (!(pap > 0)) break;
@@ -135,4 +138,14 @@ export function solveLaplacianCG(a: SparseLaplacian, b: Float64Array, x: Float64
     for (let k = 0; k < m; k++) p[k] = z[k] + beta * p[k];
   }
   return it;
+}
+
+/** Solves (L + l2 I) x = b for a sparse Laplacian by `solveCG`, never forming the M x M matrix. */
+export function solveLaplacianCG(a: SparseLaplacian, b: Float64Array, x: Float64Array, rtol?: number, maxIter?: number): number {
+  const diag = new Float64Array(a.m).fill(a.l2);
+  for (let q = 0; q < a.i.length; q++) {
+    diag[a.i[q]] += a.w[q];
+    diag[a.j[q]] += a.w[q];
+  }
+  return solveCG((v, out) => laplacianTimes(a, v, out), diag, b, x, rtol, maxIter);
 }

@@ -10,13 +10,15 @@
  *   loss = -sum_n w_n [y_n ln s(x_n) + (1 - y_n) ln s(-x_n)] + reg/2 |(t, beta)|^2
  *
  * reg defaults to 0.5 as FastChat's. Fitted by the shared Newton solver
- * (newton.ts) with the dense (M + F) x (M + F) Hessian.
+ * (newton.ts): steps solve the (M + F) x (M + F) Hessian densely up to
+ * `DENSE_MAX_MODELS` models, above it by conjugate gradients on
+ * Hessian-vector products over the battles (never forming the matrix).
  */
 import { DataError } from "../../util/errors.js";
 import type { BattleRecord } from "../types.js";
 import type { BattleArrays } from "./compact.js";
-import { RATING_DEFAULTS } from "./defaults.js";
-import { solveSPD } from "./linalg.js";
+import { DENSE_MAX_MODELS, RATING_DEFAULTS } from "./defaults.js";
+import { solveCG, solveSPD } from "./linalg.js";
 import { sigmoid, softplus } from "./logistic.js";
 import { newtonMinimize, type NewtonProblem } from "./newton.js";
 
@@ -96,13 +98,16 @@ export interface StyleFit {
 export function fitStyleBT(
   arrays: BattleArrays,
   feats: StyleFeatures,
-  options: { alpha?: number; l2?: number; tol?: number; maxIter?: number } = {},
+  options: { alpha?: number; l2?: number; tol?: number; maxIter?: number; solver?: "auto" | "dense" | "sparse" } = {},
   weights?: Float64Array,
   start?: Float64Array,
 ): StyleFit {
   const m = arrays.models.length;
   const theta = start ? Float64Array.from(start) : new Float64Array(m + feats.names.length);
-  const problem = styleProblem(arrays, feats, options.alpha ?? Math.log(RATING_DEFAULTS.base), options.l2 ?? RATING_DEFAULTS.styleL2, weights);
+  const alpha = options.alpha ?? Math.log(RATING_DEFAULTS.base);
+  const reg = options.l2 ?? RATING_DEFAULTS.styleL2;
+  const sparse = options.solver === "sparse" || (options.solver !== "dense" && m > DENSE_MAX_MODELS);
+  const problem = sparse ? sparseStyleProblem(arrays, feats, alpha, reg, weights) : styleProblem(arrays, feats, alpha, reg, weights);
   const r = newtonMinimize(problem, theta, { tol: options.tol ?? RATING_DEFAULTS.tol, maxIter: options.maxIter ?? RATING_DEFAULTS.maxIter });
   return { t: theta.slice(0, m), beta: theta.slice(m), iterations: r.iterations, converged: r.converged };
 }
@@ -121,18 +126,7 @@ function styleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number,
     return x;
   };
   return {
-    loss(th) {
-      let loss = 0;
-      for (let r = 0; r < n; r++) {
-        const w = weights ? weights[r] : 1;
-        if (w === 0) continue;
-        const x = logit(th, r);
-        const y = arrays.score[r];
-        loss += w * (y * softplus(-x) + (1 - y) * softplus(x));
-      }
-      for (let k = 0; k < d; k++) loss += 0.5 * reg * th[k] * th[k];
-      return loss;
-    },
+    loss: (th) => styleLoss(arrays, feats, alpha, reg, weights, th),
     direction(th, grad, step) {
       grad.fill(0);
       hess.fill(0);
@@ -169,6 +163,76 @@ function styleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number,
         step[k] = -grad[k];
       }
       solveSPD(hess, step, d);
+    },
+  };
+}
+
+/** The contextual BT loss at th, over the battles' logits. */
+function styleLoss(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights: Float64Array | undefined, th: Float64Array): number {
+  const m = arrays.models.length;
+  const f = feats.names.length;
+  let loss = 0;
+  for (let r = 0; r < arrays.a.length; r++) {
+    const w = weights ? weights[r] : 1;
+    if (w === 0) continue;
+    let x = alpha * (th[arrays.a[r]] - th[arrays.b[r]]);
+    for (let c = 0; c < f; c++) x += th[m + c] * feats.z[r * f + c];
+    const y = arrays.score[r];
+    loss += w * (y * softplus(-x) + (1 - y) * softplus(x));
+  }
+  for (let k = 0; k < th.length; k++) loss += 0.5 * reg * th[k] * th[k];
+  return loss;
+}
+
+/**
+ * The same problem for many models: Newton steps by conjugate gradients on
+ * H v = sum_n h_n (u_n . v) u_n + reg v, u_n = alpha (e_a - e_b) + (0, z_n),
+ * O(battles * features) per product instead of an (M + F)^2 matrix.
+ */
+function sparseStyleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights?: Float64Array): NewtonProblem {
+  const m = arrays.models.length;
+  const f = feats.names.length;
+  const d = m + f;
+  const n = arrays.a.length;
+  const z = feats.z;
+  const h = new Float64Array(n);
+  const diag = new Float64Array(d);
+  const dot = (v: Float64Array, r: number): number => {
+    let x = alpha * (v[arrays.a[r]] - v[arrays.b[r]]);
+    for (let c = 0; c < f; c++) x += v[m + c] * z[r * f + c];
+    return x;
+  };
+  const apply = (v: Float64Array, out: Float64Array): void => {
+    for (let k = 0; k < d; k++) out[k] = reg * v[k];
+    for (let r = 0; r < n; r++) {
+      if (h[r] === 0) continue;
+      const s = h[r] * dot(v, r);
+      out[arrays.a[r]] += alpha * s;
+      out[arrays.b[r]] -= alpha * s;
+      for (let c = 0; c < f; c++) out[m + c] += s * z[r * f + c];
+    }
+  };
+  return {
+    loss: (th) => styleLoss(arrays, feats, alpha, reg, weights, th),
+    direction(th, grad, step) {
+      grad.fill(0);
+      diag.fill(reg);
+      for (let r = 0; r < n; r++) {
+        const w = weights ? weights[r] : 1;
+        const p = sigmoid(dot(th, r));
+        const e = w * (p - arrays.score[r]);
+        h[r] = w * p * (1 - p);
+        grad[arrays.a[r]] += alpha * e;
+        grad[arrays.b[r]] -= alpha * e;
+        diag[arrays.a[r]] += alpha * alpha * h[r];
+        diag[arrays.b[r]] += alpha * alpha * h[r];
+        for (let c = 0; c < f; c++) {
+          grad[m + c] += e * z[r * f + c];
+          diag[m + c] += h[r] * z[r * f + c] ** 2;
+        }
+      }
+      for (let k = 0; k < d; k++) grad[k] += reg * th[k];
+      solveCG(apply, diag, Float64Array.from(grad, (g) => -g), step);
     },
   };
 }
