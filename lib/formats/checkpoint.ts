@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
-import { readSafetensors, readSafetensorsHeader, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type HostTensor } from "./safetensors.js";
+import { decodeTensor, readSafetensorsHeader, readTensorBytes, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type HostTensor, type SafetensorsEntry } from "./safetensors.js";
 import { readJsonFile } from "../util/files.js";
 
 export const SINGLE_FILE = "model.safetensors";
@@ -63,22 +63,29 @@ export function checkpointFiles(dir: string): { files: string[]; weightMap: Map<
   throw new FormatError(`no ${SINGLE_FILE} or ${INDEX_FILE} in the model folder`, { file: dir });
 }
 
+/** Where one tensor of a checkpoint lies: its file and header entry. */
+export interface CheckpointEntry {
+  file: string;
+  entry: SafetensorsEntry;
+}
+
 /**
- * Reads all tensors of a checkpoint folder (single file or sharded).
- * With an index, every listed tensor must be in the shard it names, and no
- * tensor may appear twice.
+ * Every tensor of a checkpoint folder (single file or sharded) by name, from
+ * the headers alone: no tensor data is read. With an index, every listed
+ * tensor must be in the shard it names, and no tensor may appear twice.
  */
-export function readCheckpoint(dir: string, filter?: (name: string) => boolean): Map<string, HostTensor> {
+export function checkpointEntries(dir: string, filter?: (name: string) => boolean): Map<string, CheckpointEntry> {
   const { files, weightMap } = checkpointFiles(dir);
-  const out = new Map<string, HostTensor>();
+  const out = new Map<string, CheckpointEntry>();
   for (const file of files) {
-    const { tensors } = readSafetensors(file, filter);
-    for (const [name, t] of tensors) {
+    for (const entry of readSafetensorsHeader(file).entries) {
+      const name = entry.name;
+      if (filter && !filter(name)) continue;
       if (out.has(name)) throw new FormatError(`tensor '${name}' appears in more than one shard`, { file, key: name });
       if (weightMap && weightMap.get(name) !== basename(file)) {
         throw new FormatError(`tensor '${name}' is in shard '${basename(file)}' but the index says '${weightMap.get(name) ?? "(not listed)"}'`, { file, key: name });
       }
-      out.set(name, t);
+      out.set(name, { file, entry });
     }
   }
   if (weightMap) {
@@ -86,6 +93,17 @@ export function readCheckpoint(dir: string, filter?: (name: string) => boolean):
       if ((!filter || filter(name)) && !out.has(name)) throw new FormatError(`tensor '${name}' listed in the index is not in '${shard}'`, { file: join(dir, INDEX_FILE), key: name });
     }
   }
+  return out;
+}
+
+/**
+ * Reads all tensors of a checkpoint folder (single file or sharded), widened
+ * to float32 (int32 for I32). Loaders of large models read tensor by tensor
+ * through `checkpointEntries` instead.
+ */
+export function readCheckpoint(dir: string, filter?: (name: string) => boolean): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
+  for (const [name, { file, entry }] of checkpointEntries(dir, filter)) out.set(name, decodeTensor(entry, readTensorBytes(file, entry), file));
   return out;
 }
 

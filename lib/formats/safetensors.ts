@@ -7,8 +7,10 @@
  * reader validates every header field against the file size before it
  * allocates anything for tensor data: header length within limits and inside
  * the file, offsets contiguous (no gaps, no overlaps) and covering exactly the
- * buffer, byte lengths equal to shape x dtype size. 16-bit floats widen to
- * float32 on read, since TF.js computes in float32.
+ * buffer, byte lengths equal to shape x dtype size. `readSafetensors` widens
+ * 16-bit floats to float32; `readTensorBytes` gives one tensor's stored bytes
+ * (a positioned read), for loaders that keep 16-bit weights 16-bit or read a
+ * checkpoint tensor by tensor.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { FormatError } from "../util/errors.js";
@@ -176,7 +178,24 @@ function openFile(file: string): number {
   }
 }
 
+/**
+ * One tensor's stored bytes, read at its offset into memory of its own (the
+ * rest of the file is not read).
+ */
+export function readTensorBytes(file: string, entry: SafetensorsEntry): Uint8Array {
+  const fd = openFile(file);
+  try {
+    return readExactly(fd, entry.end - entry.begin, entry.begin);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Converts one entry's bytes to a host tensor (float32, or int32 for I32). */
+export function decodeTensor(entry: SafetensorsEntry, bytes: Uint8Array, file: string): HostTensor {
+  return decode(entry, bytes as Buffer, file);
+}
+
 function decode(entry: SafetensorsEntry, bytes: Buffer, file: string): HostTensor {
   const count = product(entry.shape);
   switch (entry.dtype) {

@@ -59,7 +59,8 @@
  * `exportGguf(model, file, { type: "f32" | "f16" | "q8_0", tokenizer? })` writes a llama.cpp
  * model file (see export-gguf.ts).
  */
-export { CausalLM, IGNORE_INDEX, type ForwardOptions, type LossOptions } from "./causal-lm.js";
+export { CausalLM, IGNORE_INDEX, type ForwardOptions, type LossOptions, type WeightStorage } from "./causal-lm.js";
+export { checkpointSource, hostSource, type WeightSource } from "./weight-source.js";
 export { DenseLinear, linearForward, releaseDense, type Linear } from "./linear.js";
 export { KVCache } from "./kv-cache.js";
 export { createModel, defineConfig, type ConfigInput, type CreateModelOptions } from "./create.js";

@@ -6,13 +6,14 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../util/atomic.js";
-import { readCheckpoint, writeCheckpoint } from "../formats/checkpoint.js";
+import { writeCheckpoint } from "../formats/checkpoint.js";
 import { configFromHf, configToHf, type LlamaConfig } from "../formats/hf-config.js";
 import type { StorageDtype } from "../formats/safetensors.js";
 import { FormatError } from "../util/errors.js";
 import { readJsonFile } from "../util/files.js";
 import { loadTokenizer, saveTokenizer } from "../tokenizer/tokenizer.js";
-import { CausalLM } from "./causal-lm.js";
+import { CausalLM, type WeightStorage } from "./causal-lm.js";
+import { checkpointSource } from "./weight-source.js";
 import { ensureBackend } from "../tensor/init.js";
 
 /** Reads `config.json` (plus the EOS ids of `generation_config.json`) of a model folder. */
@@ -29,20 +30,24 @@ export function readModelConfig(dir: string): LlamaConfig {
   return cfg;
 }
 
-export interface LoadModelOptions {
+export interface LoadModelOptions extends WeightStorage {
   /** Load tokenizer.json too (default true when the folder has one). */
   tokenizer?: boolean;
 }
 
 /**
- * Loads a Hugging Face model folder (config.json + safetensors + tokenizer).
+ * Loads a Hugging Face model folder (config.json + safetensors + tokenizer),
+ * reading the weights one tensor at a time (positioned reads), so loading
+ * peaks near the model's resident size. `base` chooses how weights are held:
+ * float32 and trainable (default), frozen as stored (BF16/F16 stay 16-bit),
+ * or quantized while loading.
  * @example const model = await loadModel("models/tiny"); model.tokenizer?.encode("hi")
+ * @example const frozen = await loadModel("models/qwen2.5-0.5b", { base: "stored" }); // 16-bit, for LoRA or decoding
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<CausalLM> {
   await ensureBackend();
   const config = readModelConfig(dir);
-  const weights = readCheckpoint(dir);
-  const model = new CausalLM(config, weights, dir);
+  const model = new CausalLM(config, checkpointSource(dir), dir, options);
   const wantTok = options.tokenizer ?? existsSync(join(dir, "tokenizer.json"));
   if (wantTok) {
     try {

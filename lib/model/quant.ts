@@ -3,6 +3,8 @@
  *
  * Layouts are those of `PackedWeight` in lib/tensor/fused.ts, so native
  * kernels and this file agree bit for bit:
+ * - bf16 / f16: the checkpoint's own 16-bit values, two per int32 (no scales):
+ *   a frozen 16-bit base stays 16-bit in memory.
  * - int8: per-row absmax, q = round(w / absmax * 127), four bytes per int32.
  * - int4: blocks of 64 along a row, scale = absmax / 7, code = round(w / scale) + 8 in 1..15.
  * - nf4: blocks of 64, value = NF4_TABLE[code] * absmax, code = nearest table entry.
@@ -43,6 +45,62 @@ function nearestNf4(x: number): number {
   return code;
 }
 
+/** Whether a kind stores 16-bit floats (no scales). */
+export function isSixteenBit(kind: QuantKind): kind is "bf16" | "f16" {
+  return kind === "bf16" || kind === "f16";
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 -> bfloat16 bits, rounding to nearest even (NaN stays NaN), as torch does. */
+export function toBf16Bits(x: number): number {
+  f32[0] = x;
+  const u = u32[0];
+  if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) return ((u >>> 16) | 0x40) & 0xffff;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** bfloat16 bits -> float32. */
+export function fromBf16Bits(h: number): number {
+  u32[0] = (h & 0xffff) << 16;
+  return f32[0];
+}
+
+/** float32 -> IEEE half bits, rounding to nearest even (overflow to infinity). */
+export function toF16Bits(x: number): number {
+  f32[0] = x;
+  const u = u32[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow to zero
+    mant |= 0x800000; // subnormal: shift in the implicit bit
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
+  return sign | h;
+}
+
+/** IEEE half bits -> float32. */
+export function fromF16Bits(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
 /**
  * Quantizes a float32 `[rows, cols]` weight (row-major) on the host.
  * @throws when a 4-bit kind's cols are not a multiple of blockSize.
@@ -50,6 +108,12 @@ function nearestNf4(x: number): number {
 export function quantizeHost(w: Float32Array, rows: number, cols: number, kind: QuantKind, blockSize = QUANT_BLOCK): { packed: Int32Array; scales: Float32Array; blockSize: number } {
   if (w.length !== rows * cols) throw new TslmError(`quantize: ${w.length} values for a [${rows}, ${cols}] weight`);
   const n = rows * cols;
+  if (isSixteenBit(kind)) {
+    const halves = new Uint16Array(2 * Math.ceil(n / 2));
+    const conv = kind === "bf16" ? toBf16Bits : toF16Bits;
+    for (let j = 0; j < n; j++) halves[j] = conv(w[j]);
+    return { packed: new Int32Array(halves.buffer), scales: new Float32Array(0), blockSize: cols };
+  }
   if (kind === "int8") {
     const packed = new Int32Array(Math.ceil(n / 4));
     const scales = new Float32Array(rows);
@@ -91,6 +155,12 @@ export function quantizeHost(w: Float32Array, rows: number, cols: number, kind: 
 export function dequantizeHost(p: { packed: Int32Array; scales: Float32Array; blockSize: number }, rows: number, cols: number, kind: QuantKind): Float32Array {
   const n = rows * cols;
   const out = new Float32Array(n);
+  if (isSixteenBit(kind)) {
+    const halves = new Uint16Array(p.packed.buffer, p.packed.byteOffset, 2 * p.packed.length);
+    const conv = kind === "bf16" ? fromBf16Bits : fromF16Bits;
+    for (let j = 0; j < n; j++) out[j] = conv(halves[j]);
+    return out;
+  }
   for (let j = 0; j < n; j++) {
     if (kind === "int8") {
       const q = (p.packed[j >> 2] << (24 - 8 * (j & 3))) >> 24; // sign-extend the byte
@@ -117,11 +187,13 @@ function lookupTable(kind: QuantKind): tf.Tensor2D {
   const key = `${kind}/${tf.getBackend()}`;
   let t = tables.get(key);
   if (t && !t.isDisposed) return t;
-  const per = kind === "int8" ? 2 : 4;
+  const per = isSixteenBit(kind) ? 1 : kind === "int8" ? 2 : 4;
   const data = new Float32Array(65536 * per);
   for (let h = 0; h < 65536; h++) {
     for (let k = 0; k < per; k++) {
-      if (kind === "int8") data[h * 2 + k] = ((h >> (8 * k)) << 24) >> 24;
+      if (kind === "bf16") data[h] = fromBf16Bits(h);
+      else if (kind === "f16") data[h] = fromF16Bits(h);
+      else if (kind === "int8") data[h * 2 + k] = ((h >> (8 * k)) << 24) >> 24;
       else {
         const code = (h >> (4 * k)) & 15;
         data[h * 4 + k] = kind === "int4" ? code - 8 : NF4_TABLE[code];
@@ -143,11 +215,11 @@ export function dequantizeOps(w: PackedWeight): tf.Tensor2D {
     // (word - lo) is a multiple of 65536 below 2^31 in magnitude, so dividing it is exact even
     // on backends whose integer division goes through float32 (wasm's FloorDiv does).
     const hi = tf.mod(tf.floorDiv(tf.sub(w.packed, lo), base), base); // [W], high half
-    const per = w.kind === "int8" ? 4 : 8;
+    const per = isSixteenBit(w.kind) ? 2 : w.kind === "int8" ? 4 : 8;
     const codes = tf.reshape(tf.concat([tf.gather(table, lo), tf.gather(table, hi)], 1), [words * per]); // [W * per]
     const n = w.rows * w.cols;
     const vals = words * per === n ? codes : tf.slice(codes, [0], [n]);
-    if (w.kind === "int8") return tf.mul(tf.reshape(vals, [w.rows, w.cols]), tf.reshape(w.scales, [w.rows, 1])) as tf.Tensor2D;
+    if (isSixteenBit(w.kind)) return tf.reshape(vals, [w.rows, w.cols]) as tf.Tensor2D;
     const blocks = n / w.blockSize;
     const scaled = tf.mul(tf.reshape(vals, [blocks, w.blockSize]), tf.reshape(w.scales, [blocks, 1])); // [blocks, block]
     return tf.reshape(scaled, [w.rows, w.cols]) as tf.Tensor2D;
@@ -159,20 +231,33 @@ export function dequantize(w: PackedWeight): tf.Tensor2D {
   return fusedKernels().dequantize?.(w) ?? dequantizeOps(w);
 }
 
+/** Rows `ids` (int32, any shape) of a packed weight: `[...ids.shape, cols]` float32, an embedding lookup. */
+export function packedRows(w: PackedWeight, ids: tf.Tensor): tf.Tensor {
+  return fusedKernels().dequantizeRows?.(w, ids) ?? tf.tidy(() => tf.gather(dequantize(w), ids));
+}
+
 /** Bytes held by a packed weight (codes + scales). */
 export function packedBytes(w: PackedWeight): number {
   return w.packed.size * 4 + w.scales.size * 4;
 }
 
-/** A frozen linear layer whose weight is stored packed and dequantized on the fly. */
+/**
+ * A frozen linear layer whose weight is stored packed (16-bit or quantized)
+ * and read in that form by the matmul.
+ */
 export class QuantizedLinear implements Linear {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
+  /**
+   * @param shared true when the packed weight belongs to someone else (a tied
+   *   LM head reads the packed embedding): `dispose()` leaves it.
+   */
   constructor(
     readonly name: string,
     readonly weight: PackedWeight,
     readonly bias: tf.Variable<tf.Rank.R1> | null = null,
+    readonly shared = false,
   ) {
     this.inFeatures = weight.cols;
     this.outFeatures = weight.rows;
@@ -230,8 +315,10 @@ export class QuantizedLinear implements Linear {
   }
 
   dispose(): void {
-    this.weight.packed.dispose();
-    this.weight.scales.dispose();
+    if (!this.shared) {
+      this.weight.packed.dispose();
+      this.weight.scales.dispose();
+    }
     this.bias?.dispose();
   }
 }

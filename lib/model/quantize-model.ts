@@ -7,7 +7,7 @@ import { TslmError } from "../util/errors.js";
 import type { CausalLM } from "./causal-lm.js";
 import { DenseLinear, releaseDense, type Linear } from "./linear.js";
 import { LoraLinear } from "./lora.js";
-import { QuantizedLinear, QUANT_BLOCK, type QuantKind } from "./quant.js";
+import { isSixteenBit, packedBytes, QuantizedLinear, QUANT_BLOCK, type QuantKind } from "./quant.js";
 
 export type Quantization = "none" | QuantKind;
 
@@ -48,7 +48,7 @@ export function quantizeModel(model: CausalLM, kind: Quantization, options: Quan
     if (l instanceof LoraLinear) throw new TslmError(`quantize the base before attaching LoRA ('${name}' already has adapters)`, { key: name });
     if (l instanceof QuantizedLinear) continue;
     if (!(l instanceof DenseLinear) || l.shared) continue; // tied head or foreign layer: leave it
-    if (kind !== "int8" && l.inFeatures % block !== 0) {
+    if (kind !== "int8" && !isSixteenBit(kind) && l.inFeatures % block !== 0) {
       skipped.push(name);
       continue;
     }
@@ -83,10 +83,16 @@ export function baseMemory(model: CausalLM): BaseMemoryReport {
     bytes += v.size * 4;
     float32Bytes += v.size * 4;
   }
+  const embed = model.packedEmbedding();
+  if (embed) {
+    bytes += packedBytes(embed);
+    float32Bytes += embed.rows * embed.cols * 4;
+  }
   for (const name of model.linearNames()) {
     const l = baseOf(model.getLinear(name));
     const f32 = l.inFeatures * l.outFeatures * 4;
     if (l instanceof QuantizedLinear) {
+      if (l.shared) continue; // the tied head: counted with the embedding
       const b = l.bytes() + (l.bias ? l.bias.size * 4 : 0);
       bytes += b;
       float32Bytes += f32 + (l.bias ? l.bias.size * 4 : 0);

@@ -24,11 +24,16 @@ export interface AdamWStep {
 }
 
 /**
- * Packed quantized weight of a linear layer, HF layout `[rows = out, cols = in]`.
+ * Packed frozen weight of a linear layer or embedding, HF layout
+ * `[rows = out, cols = in]`, in the precision it is stored in.
  *
- * - `int8`: per-row absmax. `q = round(w / absmax[row] * 127)` in [-127, 127],
- *   four signed bytes per int32 word, little-endian (element j in bits 8*(j%4)).
- *   `scales` has `rows` entries (absmax / 127).
+ * - `bf16` / `f16`: 16-bit floats as the checkpoint stores them, two per
+ *   int32 word, element j in bits 16*(j%2) (little-endian). No scales.
+ * - `int8`: block-wise absmax over `blockSize` consecutive elements of a row
+ *   (`blockSize` = cols: one scale per row; 32: GGUF's Q8_0).
+ *   `q = round(w / absmax * 127)` in [-127, 127], four signed bytes per int32
+ *   word, element j in bits 8*(j%4). `scales` (absmax / 127) has
+ *   rows * cols / blockSize entries, row-major.
  * - `int4` / `nf4`: block-wise absmax over `blockSize` consecutive elements of a
  *   row (cols must be a multiple of blockSize). Codes are 4-bit, eight per
  *   int32 word, element j in bits 4*(j%8). `int4`: value = (code - 8) * scale,
@@ -37,14 +42,14 @@ export interface AdamWStep {
  *   rows * cols / blockSize entries, row-major.
  */
 export interface PackedWeight {
-  kind: "int8" | "int4" | "nf4";
+  kind: "int8" | "int4" | "nf4" | "bf16" | "f16";
   rows: number;
   cols: number;
-  /** Elements per scale: cols for int8, the block size (64 by default) for 4-bit kinds. */
+  /** Elements per scale: cols (or 32) for int8, the block size (64 by default) for 4-bit kinds, cols for 16-bit kinds. */
   blockSize: number;
-  /** int32 words of packed codes, row-major. */
+  /** int32 words of packed values, row-major. */
   packed: tf.Tensor1D;
-  /** float32 scales, row-major. */
+  /** float32 scales, row-major (empty for the 16-bit kinds). */
   scales: tf.Tensor1D;
 }
 
@@ -61,6 +66,8 @@ export interface FusedKernels {
   dequantize?(w: PackedWeight): tf.Tensor2D | undefined;
   /** `x @ dequantize(w)^T` for x `[..., cols]` -> `[..., rows]`, or undefined to decline. Differentiable in x. */
   dequantMatMul?(x: tf.Tensor, w: PackedWeight): tf.Tensor | undefined;
+  /** Rows `ids` (int32, any shape) of `dequantize(w)`: `[...ids.shape, cols]` float32 (an embedding lookup), or undefined to decline. */
+  dequantizeRows?(w: PackedWeight, ids: tf.Tensor): tf.Tensor | undefined;
 
   // Decoder blocks. Each is differentiable (gradients for every tensor input
   // unless noted), equals the TF.js composition in its comment within float32

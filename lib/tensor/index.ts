@@ -4,5 +4,5 @@ import "./chained.js";
 export * as tf from "@tensorflow/tfjs-core";
 export { init, ensureBackend, backendReport, BACKEND_ORDER, BackendError, type BackendName, type BackendRequest, type BackendReport, type BackendAttempt, type InitOptions } from "./init.js";
 export { nativeStatus, type NativeStatus } from "./native/index.js";
-export { enableNative, disableNative, nativeEnabled, type NativeOptions } from "./native/index.js";
+export { enableNative, disableNative, nativeEnabled, adoptTensor, OutOfMemoryError, type NativeOptions } from "./native/index.js";
 export { fusedKernels, type FusedKernels, type AdamWStep, type PackedWeight } from "./fused.js";

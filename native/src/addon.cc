@@ -1,7 +1,7 @@
 // Node-API entry point: exposes the kernels to lib/tensor/native. Each call
-// is synchronous and works in place on TF.js's wasm heap (an ArrayBuffer
-// passed as the first argument, tensors addressed by byte offset), so no
-// tensor data is copied between JavaScript and native code.
+// is synchronous and works in place on the tensors' own memory (typed arrays;
+// see napi_util.h), so no tensor data is copied between JavaScript and
+// native code.
 #include <node_api.h>
 #include <omp.h>
 
@@ -105,25 +105,23 @@ void k_adamw(napi_env, const Args& a) {
 Packed packed_arg(const Args& a, uint8_t* heap, size_t len, size_t first) {
   Packed w;
   int kind = static_cast<int>(a.i64(first));
-  if (kind < 0 || kind > 2) a.fail("unknown quantization kind " + std::to_string(kind));
+  if (kind < 0 || kind >= kQuantKinds) a.fail("unknown packed kind " + std::to_string(kind));
   w.kind = static_cast<QuantKind>(kind);
   w.rows = a.i64(first + 1), w.cols = a.i64(first + 2), w.block_size = a.i64(first + 3);
   if (w.rows < 0 || w.cols < 0) a.fail("negative shape");
-  int64_t elems = w.rows * w.cols;
-  if (w.kind == QuantKind::kInt8) {
-    w.block_size = w.cols;
-    w.words = a.at<int32_t>(heap, len, first + 4, (elems + 3) / 4);
-    w.scales = a.at<float>(heap, len, first + 5, w.rows);
-  } else {
+  const int64_t elems = w.rows * w.cols;
+  const int bits = bits_of(w.kind);
+  w.words = a.at<int32_t>(heap, len, first + 4, (elems * bits + 31) / 32);
+  w.scales = nullptr;
+  if (bits < 16) {
     if (w.block_size <= 0 || w.cols % w.block_size != 0)
       a.fail("cols " + std::to_string(w.cols) + " is not a multiple of the block size " + std::to_string(w.block_size));
-    w.words = a.at<int32_t>(heap, len, first + 4, (elems + 7) / 8);
     w.scales = a.at<float>(heap, len, first + 5, elems / w.block_size);
   }
   return w;
 }
 
-// dequantize(heap, kind, rows, cols, blockSize, wordsOff, scalesOff, outOff)
+// dequantize(heap, kind, rows, cols, blockSize, words, scales, out)
 void k_dequantize(napi_env, const Args& a) {
   if (a.count() < 8) a.fail("dequantize needs 8 arguments");
   size_t len;
@@ -133,7 +131,20 @@ void k_dequantize(napi_env, const Args& a) {
   dequantize(w, out);
 }
 
-// dequantMatMul(heap, kind, rows, cols, blockSize, wordsOff, scalesOff, xOff, outOff, t, transposeW, bf16)
+// dequantizeRows(heap, kind, rows, cols, blockSize, words, scales, ids, n, out): an embedding lookup
+void k_dequantize_rows(napi_env, const Args& a) {
+  if (a.count() < 10) a.fail("dequantizeRows needs 10 arguments");
+  size_t len;
+  uint8_t* heap = a.buffer(0, &len);
+  Packed w = packed_arg(a, heap, len, 1);
+  int64_t n = a.i64(8);
+  const int32_t* ids = a.at<int32_t>(heap, len, 7, n);
+  float* out = a.at<float>(heap, len, 9, n * w.cols);
+  int64_t bad = dequantize_rows(w, ids, n, out);
+  if (bad >= 0) a.fail("token id " + std::to_string(ids[bad]) + " at position " + std::to_string(bad) + " is not in [0, " + std::to_string(w.rows) + ")");
+}
+
+// dequantMatMul(heap, kind, rows, cols, blockSize, words, scales, x, out, t, transposeW, bf16)
 void k_dequant_matmul(napi_env, const Args& a) {
   if (a.count() < 12) a.fail("dequantMatMul needs 12 arguments");
   size_t len;
@@ -184,6 +195,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"adamw", wrap<k_adamw>},
       {"dequantize", wrap<k_dequantize>},
       {"dequantMatMul", wrap<k_dequant_matmul>},
+      {"dequantizeRows", wrap<k_dequantize_rows>},
   };
   for (auto& e : elementwise_exports()) entries.push_back({e.name, e.fn});
   for (auto& e : layout_exports()) entries.push_back({e.name, e.fn});

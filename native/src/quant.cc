@@ -1,5 +1,9 @@
 #include "quant.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "matmul.h"
@@ -9,7 +13,7 @@ namespace tslm {
 namespace {
 
 // NF4 code book (Dettmers et al. 2023, QLoRA, Appendix E); the same values as
-// NF4_TABLE in lib/tensor/fused.ts.
+// NF4_TABLE in lib/model/quant.ts.
 const float kNf4[16] = {-1.0f,
                         -0.6961928009986877f,
                         -0.5250730514526367f,
@@ -27,63 +31,186 @@ const float kNf4[16] = {-1.0f,
                         0.7229568362236023f,
                         1.0f};
 
-void dequant_rows(const Packed& w, float* out, int64_t r0, int64_t r1) {
-  const int64_t cols = w.cols;
-  if (w.kind == QuantKind::kInt8) {
-    const int8_t* q = reinterpret_cast<const int8_t*>(w.words);  // little-endian bytes, element j at byte j
-    for (int64_t r = r0; r < r1; r++) {
-      const float s = w.scales[r];
-      const int8_t* row = q + r * cols;
-      float* o = out + r * cols;
-#pragma omp simd
-      for (int64_t j = 0; j < cols; j++) o[j] = static_cast<float>(row[j]) * s;
-    }
-    return;
+inline void bf16_to_f32(const uint16_t* src, float* o, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j));
+    __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
+    _mm256_storeu_ps(o + j, _mm256_castsi256_ps(w));
   }
-  float table[16];
-  for (int c = 0; c < 16; c++) table[c] = w.kind == QuantKind::kNf4 ? kNf4[c] : static_cast<float>(c - 8);
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(w.words);  // two codes a byte, low nibble first
-  const int64_t bs = w.block_size;
-  for (int64_t r = r0; r < r1; r++) {
-    float* o = out + r * cols;
-    for (int64_t j0 = 0; j0 < cols; j0 += bs) {
-      const int64_t e0 = r * cols + j0;
-      const float s = w.scales[e0 / bs];
-      float lut[16];
-      for (int c = 0; c < 16; c++) lut[c] = table[c] * s;
-      if ((e0 & 1) == 0 && (bs & 1) == 0) {
-        const uint8_t* src = bytes + e0 / 2;
-        for (int64_t j = 0; j < bs; j += 2) {
-          uint8_t b = src[j / 2];
-          o[j0 + j] = lut[b & 15];
-          o[j0 + j + 1] = lut[b >> 4];
-        }
+  for (; j < n; j++) {
+    uint32_t u = static_cast<uint32_t>(src[j]) << 16;
+    std::memcpy(o + j, &u, 4);
+  }
+}
+
+inline void f16_to_f32(const uint16_t* src, float* o, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j));
+    _mm256_storeu_ps(o + j, _mm256_cvtph_ps(h));
+  }
+  for (; j < n; j++) o[j] = _cvtsh_ss(src[j]);
+}
+
+/** Decodes row r of W (cols values) into o. */
+void decode_row(const Packed& w, int64_t r, float* o) {
+  const int64_t cols = w.cols;
+  const int64_t e0 = r * cols;  // element index of the row's first value
+  switch (w.kind) {
+    case QuantKind::kBf16:
+      bf16_to_f32(reinterpret_cast<const uint16_t*>(w.words) + e0, o, cols);
+      return;
+    case QuantKind::kF16:
+      f16_to_f32(reinterpret_cast<const uint16_t*>(w.words) + e0, o, cols);
+      return;
+    case QuantKind::kInt8: {
+      const int8_t* q = reinterpret_cast<const int8_t*>(w.words) + e0;  // element j at byte j
+      const int64_t bs = w.block_size;
+      for (int64_t j0 = 0; j0 < cols; j0 += bs) {
+        const float s = w.scales[(e0 + j0) / bs];
+#pragma omp simd
+        for (int64_t j = j0; j < j0 + bs; j++) o[j] = static_cast<float>(q[j]) * s;
+      }
+      return;
+    }
+    default: {
+      const float* table = nullptr;
+      float int4[16];
+      if (w.kind == QuantKind::kNf4) {
+        table = kNf4;
       } else {
-        for (int64_t j = 0; j < bs; j++) {
-          int64_t e = e0 + j;
-          o[j0 + j] = lut[(bytes[e >> 1] >> ((e & 1) * 4)) & 15];
+        for (int c = 0; c < 16; c++) int4[c] = static_cast<float>(c - 8);
+        table = int4;
+      }
+      const uint8_t* bytes = reinterpret_cast<const uint8_t*>(w.words);  // two codes a byte, low nibble first
+      const int64_t bs = w.block_size;
+      for (int64_t j0 = 0; j0 < cols; j0 += bs) {
+        const int64_t b0 = e0 + j0;
+        const float s = w.scales[b0 / bs];
+        float lut[16];
+        for (int c = 0; c < 16; c++) lut[c] = table[c] * s;
+        if ((b0 & 1) == 0 && (bs & 1) == 0) {
+          const uint8_t* src = bytes + b0 / 2;
+          for (int64_t j = 0; j < bs; j += 2) {
+            const uint8_t b = src[j / 2];
+            o[j0 + j] = lut[b & 15];
+            o[j0 + j + 1] = lut[b >> 4];
+          }
+        } else {
+          for (int64_t j = 0; j < bs; j++) {
+            const int64_t e = b0 + j;
+            o[j0 + j] = lut[(bytes[e >> 1] >> ((e & 1) * 4)) & 15];
+          }
         }
       }
     }
   }
 }
 
-thread_local std::vector<float> scratch;
+inline float dot(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), acc1);
+  }
+  acc0 = _mm256_add_ps(acc0, acc1);
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
+  s = _mm_hadd_ps(s, s);
+  s = _mm_hadd_ps(s, s);
+  float r = _mm_cvtss_f32(s);
+  for (; j < n; j++) r += a[j] * b[j];
+  return r;
+}
+
+// At most this many rows of x take the streaming path (decoding a batch).
+constexpr int64_t kStreamRows = 8;
+// Floats of one dequantized tile for the GEMM path (16 MiB).
+constexpr int64_t kTileFloats = int64_t{4} << 20;
+
+thread_local std::vector<float> tile_w, tile_a, tile_c;
+
+/** out[t, rows] = x[t, cols] @ W^T, W streamed row by row (each row decoded once into L1). */
+void stream_matmul(const float* x, const Packed& w, float* out, int64_t t) {
+  const int64_t rows = w.rows, cols = w.cols;
+  parallel_for(rows, cols * (2 + t), [&](int64_t r0, int64_t r1) {
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = r0; r < r1; r++) {
+      decode_row(w, r, row.data());
+      for (int64_t i = 0; i < t; i++) out[i * rows + r] = dot(x + i * cols, row.data(), cols);
+    }
+  });
+}
+
+void decode_tile(const Packed& w, int64_t r0, int64_t nr, float* dst) {
+  parallel_for(nr, w.cols, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) decode_row(w, r0 + r, dst + r * w.cols);
+  });
+}
 
 }  // namespace
 
 void dequantize(const Packed& w, float* out) {
-  parallel_for(w.rows, w.cols, [&](int64_t b, int64_t e) { dequant_rows(w, out, b, e); });
+  parallel_for(w.rows, w.cols, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) decode_row(w, r, out + r * w.cols);
+  });
+}
+
+int64_t dequantize_rows(const Packed& w, const int32_t* ids, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; i++)
+    if (ids[i] < 0 || ids[i] >= w.rows) return i;
+  parallel_for(n, w.cols, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) decode_row(w, ids[i], out + i * w.cols);
+  });
+  return -1;
 }
 
 void dequant_matmul(const float* x, const Packed& w, float* out, int64_t t, bool transpose_w, bool bf16) {
-  const size_t n = static_cast<size_t>(w.rows * w.cols);
-  if (scratch.size() < n) scratch.resize(n);
-  dequantize(w, scratch.data());
+  const int64_t rows = w.rows, cols = w.cols;
+  if (!transpose_w && t <= kStreamRows) {
+    stream_matmul(x, w, out, t);
+    return;
+  }
+  // Tiles of whole rows of W: at least 16 rows, at most kTileFloats floats.
+  const int64_t tile_rows = std::min(rows, std::max<int64_t>(16, kTileFloats / std::max<int64_t>(1, cols)));
+  tile_w.resize(static_cast<size_t>(tile_rows * cols));
   if (!transpose_w) {
-    matmul(x, scratch.data(), out, 0, nullptr, nullptr, t, w.rows, w.cols, false, true, bf16);
-  } else {
-    matmul(x, scratch.data(), out, 0, nullptr, nullptr, t, w.cols, w.rows, false, false, bf16);
+    // out[:, r0:r1] = x @ W[r0:r1]^T
+    tile_c.resize(static_cast<size_t>(t * tile_rows));
+    for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+      const int64_t nr = std::min(tile_rows, rows - r0);
+      decode_tile(w, r0, nr, tile_w.data());
+      float* c = nr == rows ? out : tile_c.data();
+      matmul(x, tile_w.data(), c, 0, nullptr, nullptr, t, nr, cols, false, true, bf16);  // [t, nr]
+      if (c != out) {
+        parallel_for(t, nr, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; i++) std::memcpy(out + i * rows + r0, c + i * nr, sizeof(float) * nr);
+        });
+      }
+    }
+    return;
+  }
+  // out = x @ W = sum over tiles of x[:, r0:r1] @ W[r0:r1]   (x [t, rows], out [t, cols])
+  tile_a.resize(static_cast<size_t>(t * tile_rows));
+  tile_c.resize(static_cast<size_t>(t * cols));
+  for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+    const int64_t nr = std::min(tile_rows, rows - r0);
+    decode_tile(w, r0, nr, tile_w.data());
+    const float* a = x;
+    if (nr != rows) {
+      parallel_for(t, nr, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; i++) std::memcpy(tile_a.data() + i * nr, x + i * rows + r0, sizeof(float) * nr);
+      });
+      a = tile_a.data();
+    }
+    float* c = r0 == 0 ? out : tile_c.data();
+    matmul(a, tile_w.data(), c, 0, nullptr, nullptr, t, cols, nr, false, false, bf16);  // [t, cols]
+    if (c != out) {
+      parallel_for(t, cols, [&](int64_t b, int64_t e) {
+        for (int64_t i = b * cols; i < e * cols; i++) out[i] += c[i];
+      });
+    }
   }
 }
 

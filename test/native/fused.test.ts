@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedKernels, type PackedWeight } from "../../lib/tensor/fused.js";
+import { fromBf16Bits, fromF16Bits, toBf16Bits, toF16Bits } from "../../lib/model/quant.js";
 import { Random } from "../../lib/util/random.js";
 import { assertClose, assertSameOutputs, noLeaks, randn, runOn, size, useNativeSuite } from "./support.js";
 
@@ -21,6 +22,16 @@ const NF4 = [
 function packRandom(kind: PackedWeight["kind"], rows: number, cols: number, block: number, rng: Random) {
   const n = rows * cols;
   const dense = new Float32Array(n);
+  if (kind === "bf16" || kind === "f16") {
+    // Random 16-bit patterns of finite values in roughly [-4, 4], decoded by the reference converters.
+    const halves = new Uint16Array(2 * Math.ceil(n / 2));
+    for (let e = 0; e < n; e++) {
+      const v = rng.normal(0, 1);
+      halves[e] = kind === "bf16" ? toBf16Bits(v) : toF16Bits(v);
+      dense[e] = kind === "bf16" ? fromBf16Bits(halves[e]) : fromF16Bits(halves[e]);
+    }
+    return { packed: new Int32Array(halves.buffer), scales: new Float32Array(0), dense, block: cols };
+  }
   if (kind === "int8") {
     const bytes = new Int8Array(Math.ceil(n / 4) * 4);
     const scales = Float32Array.from({ length: rows }, () => rng.float() + 0.01);
@@ -84,33 +95,59 @@ describe("native fused kernels: optimizer and quantization", () => {
     if (ok) throw new Error("adamw accepted a bad gradient");
   });
 
-  for (const kind of ["int8", "int4", "nf4"] as const) {
-    it(`dequantizes ${kind} exactly and its fused matmul (and gradient) matches x @ W^T`, async () => {
+  // Shapes: [lead, rows, cols]. One or a few rows of x take the streaming (decoding) path, more rows the tiled
+  // GEMM path; 70,000 rows of 64 span two dequantization tiles (4M floats each).
+  const cases: Array<{ lead: number[]; rows: number; cols: number }> = [
+    { lead: [3, 5], rows: 48, cols: 128 },
+    { lead: [1], rows: 48, cols: 128 },
+    { lead: [2, 3], rows: 40, cols: 192 },
+    { lead: [12], rows: 70_000, cols: 64 },
+  ];
+  for (const kind of ["int8", "int4", "nf4", "bf16", "f16"] as const) {
+    it(`dequantizes ${kind} exactly and its fused matmul (and gradient) matches x @ W^T, streamed and tiled`, async () => {
       await noLeaks(async () => {
         const rng = new Random(kind.length);
-        const [rows, cols] = [48, 128];
-        const { packed, scales, dense, block } = packRandom(kind, rows, cols, 64, rng);
-        const w: PackedWeight = { kind, rows, cols, blockSize: block, packed: tf.tensor1d(packed, "int32"), scales: tf.tensor1d(scales) };
-        const deq = fusedKernels().dequantize!(w)!;
-        assertClose(deq.dataSync(), dense, 0, 1e-7, `${kind} dequantize`);
-        const x = randn(rng, 3 * 5 * cols), dy = randn(rng, 3 * 5 * rows);
-        const [y, dx, loss] = tf.tidy(() => {
-          const xt = tf.tensor(x, [3, 5, cols]);
-          const g = tf.valueAndGrad((xi: tf.Tensor) => tf.sum(tf.mul(fusedKernels().dequantMatMul!(xi, w)!, tf.tensor(dy, [3, 5, rows]))));
-          const { value, grad } = g(xt);
-          return [fusedKernels().dequantMatMul!(xt, w)!, grad, value];
-        });
-        const want = await runOn("cpu", () => {
-          const W = tf.tensor(dense, [rows, cols]);
-          const xt = tf.tensor(x, [3, 5, cols]);
-          const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.matMul(tf.reshape(xi, [15, cols]), W, false, true), [3, 5, rows]), tf.tensor(dy, [3, 5, rows]))));
-          return [tf.reshape(tf.matMul(tf.reshape(xt, [15, cols]), W, false, true), [3, 5, rows]), g(xt)];
-        });
-        assertSameOutputs([{ shape: y.shape, values: y.dataSync() as Float32Array }, { shape: dx.shape, values: dx.dataSync() as Float32Array }], want, 1e-4, 1e-4, `${kind} dequantMatMul`);
-        tf.dispose([deq, y, dx, loss, w.packed, w.scales]);
+        for (const { lead, rows, cols } of cases) {
+          if (rows > 1000 && kind !== "bf16" && kind !== "nf4") continue; // the tiling does not depend on the kind
+          const t = size(lead);
+          const { packed, scales, dense, block } = packRandom(kind, rows, cols, 64, rng);
+          const w: PackedWeight = { kind, rows, cols, blockSize: block, packed: tf.tensor1d(packed, "int32"), scales: tf.tensor1d(scales) };
+          const deq = fusedKernels().dequantize!(w)!;
+          assertClose(deq.dataSync(), dense, 0, 1e-7, `${kind} dequantize`);
+          const ids = [0, rows - 1, 7 % rows, 3];
+          const idT = tf.tensor2d(ids, [2, 2], "int32");
+          const looked = fusedKernels().dequantizeRows!(w, idT)!;
+          const wantRows = new Float32Array(ids.length * cols);
+          ids.forEach((r, i) => wantRows.set(dense.subarray(r * cols, (r + 1) * cols), i * cols));
+          if (JSON.stringify(looked.shape) !== JSON.stringify([2, 2, cols])) throw new Error(`${kind} rows: shape ${looked.shape}`);
+          assertClose(looked.dataSync(), wantRows, 0, 1e-7, `${kind} dequantizeRows`);
+          const x = randn(rng, t * cols), dy = randn(rng, t * rows);
+          const [y, dx, loss] = tf.tidy(() => {
+            const xt = tf.tensor(x, [...lead, cols]);
+            const g = tf.valueAndGrad((xi: tf.Tensor) => tf.sum(tf.mul(fusedKernels().dequantMatMul!(xi, w)!, tf.tensor(dy, [...lead, rows]))));
+            const { value, grad } = g(xt);
+            return [fusedKernels().dequantMatMul!(xt, w)!, grad, value];
+          });
+          const want = await runOn("cpu", () => {
+            const W = tf.tensor(dense, [rows, cols]);
+            const xt = tf.tensor(x, [...lead, cols]);
+            const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.matMul(tf.reshape(xi, [t, cols]), W, false, true), [...lead, rows]), tf.tensor(dy, [...lead, rows]))));
+            return [tf.reshape(tf.matMul(tf.reshape(xt, [t, cols]), W, false, true), [...lead, rows]), g(xt)];
+          });
+          const what = `${kind} dequantMatMul [${lead}] x [${rows}, ${cols}]`;
+          assertSameOutputs([{ shape: y.shape, values: y.dataSync() as Float32Array }, { shape: dx.shape, values: dx.dataSync() as Float32Array }], want, 1e-4, 1e-4, what);
+          tf.dispose([deq, idT, looked, y, dx, loss, w.packed, w.scales]);
+        }
       });
     });
   }
+
+  it("16-bit conversions round to nearest even like torch (bf16) and IEEE (f16)", () => {
+    // 1 + 2^-8 is halfway between two bf16 values: ties go to the even one (1.0); 1 + 3*2^-8 rounds up.
+    if (fromBf16Bits(toBf16Bits(1 + 2 ** -8)) !== 1 || fromBf16Bits(toBf16Bits(1 + 3 * 2 ** -8)) !== 1 + 2 ** -6) throw new Error("bf16 rounding");
+    if (fromF16Bits(toF16Bits(65504)) !== 65504 || fromF16Bits(toF16Bits(70000)) !== Infinity || fromF16Bits(toF16Bits(2 ** -24)) !== 2 ** -24) throw new Error("f16 range");
+    if (fromF16Bits(toF16Bits(1 + 2 ** -11)) !== 1 || !Number.isNaN(fromF16Bits(toF16Bits(NaN)))) throw new Error("f16 rounding or NaN");
+  });
 });
 
 describe("native fused kernels: decoder blocks", () => {

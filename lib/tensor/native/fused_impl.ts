@@ -12,7 +12,9 @@ import { BASE, ref, sizeOf, type NativeStorage } from "./storage.js";
 
 export const DEQUANTIZE = "TslmDequantize";
 export const DEQUANT_MATMUL = "TslmDequantMatMul";
-const KIND = { int8: 0, int4: 1, nf4: 2 } as const;
+export const DEQUANT_ROWS = "TslmDequantizeRows";
+/** Kind codes of native/src/quant.h (QuantKind). */
+const KIND = { int8: 0, int4: 1, nf4: 2, bf16: 3, f16: 4 } as const;
 
 interface DequantAttrs {
   kind: PackedWeight["kind"];
@@ -57,7 +59,7 @@ function packedArgs(backend: NativeStorage, inputs: { packed: tf.TensorInfo; sca
 }
 
 interface KernelArgs {
-  inputs: { x?: tf.TensorInfo; packed: tf.TensorInfo; scales: tf.TensorInfo };
+  inputs: { x?: tf.TensorInfo; ids?: tf.TensorInfo; packed: tf.TensorInfo; scales: tf.TensorInfo };
   backend: NativeStorage;
   attrs: DequantAttrs;
 }
@@ -82,12 +84,23 @@ function dequantMatMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   return out;
 }
 
+function dequantizeRowsKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const ids = inputs.ids!;
+  const n = sizeOf(ids.shape);
+  const out = backend.alloc([...ids.shape, attrs.cols], "float32");
+  if (n * attrs.cols === 0) return out;
+  const [kind, rows, cols, bs, w, s] = packedArgs(backend, inputs, attrs);
+  native().addon.dequantizeRows(BASE, kind, rows, cols, bs, w, s, ref(backend, ids), n, ref(backend, out));
+  return out;
+}
+
 /** Kernel and gradient configs for the custom ops; registered while native is enabled. */
 export function fusedKernelConfigs(): { kernels: tf.KernelConfig[]; gradients: tf.GradConfig[] } {
   return {
     kernels: [
       { kernelName: DEQUANTIZE, backendName: "native", kernelFunc: dequantizeKernel as unknown as tf.KernelFunc },
       { kernelName: DEQUANT_MATMUL, backendName: "native", kernelFunc: dequantMatMulKernel as unknown as tf.KernelFunc },
+      { kernelName: DEQUANT_ROWS, backendName: "native", kernelFunc: dequantizeRowsKernel as unknown as tf.KernelFunc },
     ],
     gradients: [
       {
@@ -105,16 +118,24 @@ export function fusedKernelConfigs(): { kernels: tf.KernelConfig[]; gradients: t
   };
 }
 
+/** Words a packed weight of this kind and size needs. */
+export function packedWords(kind: PackedWeight["kind"], elems: number): number {
+  const bits = kind === "int8" ? 8 : kind === "bf16" || kind === "f16" ? 16 : 4;
+  return Math.ceil((elems * bits) / 32);
+}
+
 function checkPacked(w: PackedWeight): boolean {
   if (w.packed.dtype !== "int32" || w.scales.dtype !== "float32") return false;
   const elems = w.rows * w.cols;
-  if (w.kind === "int8") return w.packed.size >= Math.ceil(elems / 4) && w.scales.size >= w.rows;
+  if (w.packed.size < packedWords(w.kind, elems)) return false;
+  if (w.kind === "bf16" || w.kind === "f16") return true;
   if (w.blockSize <= 0 || w.cols % w.blockSize !== 0) return false;
-  return w.packed.size >= Math.ceil(elems / 8) && w.scales.size >= elems / w.blockSize;
+  return w.scales.size >= elems / w.blockSize;
 }
 
 function attrsOf(w: PackedWeight): DequantAttrs {
-  return { kind: w.kind, rows: w.rows, cols: w.cols, blockSize: w.kind === "int8" ? w.cols : w.blockSize };
+  const sixteen = w.kind === "bf16" || w.kind === "f16";
+  return { kind: w.kind, rows: w.rows, cols: w.cols, blockSize: sixteen ? w.cols : w.blockSize };
 }
 
 function dequantize(w: PackedWeight): tf.Tensor2D | undefined {
@@ -133,7 +154,12 @@ function dequantMatMul(x: tf.Tensor, w: PackedWeight): tf.Tensor | undefined {
   });
 }
 
+function dequantizeRows(w: PackedWeight, ids: tf.Tensor): tf.Tensor | undefined {
+  if (!nativeBackend() || !checkPacked(w) || ids.dtype !== "int32") return undefined;
+  return tf.engine().runKernel(DEQUANT_ROWS, { ids, packed: w.packed, scales: w.scales }, attrsOf(w) as never) as tf.Tensor;
+}
+
 /** The fused kernels this backend provides. */
 export function nativeFusedKernels(): FusedKernels {
-  return { adamw, dequantize, dequantMatMul };
+  return { adamw, dequantize, dequantMatMul, dequantizeRows };
 }
