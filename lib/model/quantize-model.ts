@@ -46,8 +46,11 @@ export function quantizeModel(model: CausalLM, kind: Quantization, options: Quan
     if (!pick(name)) continue;
     const l = model.getLinear(name);
     if (l instanceof LoraLinear) throw new TslmError(`quantize the base before attaching LoRA ('${name}' already has adapters)`, { key: name });
-    if (l instanceof QuantizedLinear) continue;
-    if (!(l instanceof DenseLinear) || l.shared) continue; // tied head or foreign layer: leave it
+    if (l instanceof QuantizedLinear) {
+      if (l.weight.kind === kind) count++; // quantized while loading
+      if (l.weight.kind === kind || !isSixteenBit(l.weight.kind) || l.shared) continue;
+      // A 16-bit frozen layer: quantize it from its dense form, as a float32 one.
+    } else if (!(l instanceof DenseLinear) || l.shared) continue; // tied head or foreign layer: leave it
     if (kind !== "int8" && !isSixteenBit(kind) && l.inFeatures % block !== 0) {
       skipped.push(name);
       continue;
