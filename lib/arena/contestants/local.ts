@@ -114,7 +114,8 @@ export function createLocalContestant(cfg: LocalContestantInput, opts: LocalCont
       const tensor = await import("../../tensor/index.js");
       await tensor.init();
       const api = await import("../../model/index.js");
-      const model = await api.loadModel(cfg.model);
+      // The frozen base stays as stored (a BF16 checkpoint 16-bit) or is quantized while loading.
+      const model = await api.loadModel(cfg.model, quantization === "none" ? { base: "stored" } : { base: quantization, wideEmbeddings: true, blockSize });
       if (!model.tokenizer) {
         model.dispose();
         throw new ConfigError(`model folder ${cfg.model} has no tokenizer.json; a local contestant needs one to read prompts`, { key: `${at}model` });
