@@ -20,6 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedKernels, type PackedWeight } from "../tensor/fused.js";
+import { quantizeWithAddon } from "../tensor/native/index.js";
 import { TslmError } from "../util/errors.js";
 import type { Linear } from "./linear.js";
 
@@ -114,6 +115,17 @@ export function quantizeHost(w: Float32Array, rows: number, cols: number, kind: 
     for (let j = 0; j < n; j++) halves[j] = conv(w[j]);
     return { packed: new Int32Array(halves.buffer), scales: new Float32Array(0), blockSize: cols };
   }
+  const bs = kind === "int8" ? cols : blockSize;
+  if (kind === "int8" || (cols % blockSize === 0 && blockSize % 2 === 0)) {
+    const fast = quantizeWithAddon(w, rows, cols, kind, bs);
+    if (fast) return { ...fast, blockSize: bs };
+  }
+  return quantizePortable(w, rows, cols, kind, blockSize);
+}
+
+/** quantizeHost in JavaScript alone: the reference the addon's quantizer matches bit for bit. */
+export function quantizePortable(w: Float32Array, rows: number, cols: number, kind: Exclude<QuantKind, "bf16" | "f16">, blockSize = QUANT_BLOCK): { packed: Int32Array; scales: Float32Array; blockSize: number } {
+  const n = rows * cols;
   if (kind === "int8") {
     const packed = new Int32Array(Math.ceil(n / 4));
     const scales = new Float32Array(rows);

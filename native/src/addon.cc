@@ -159,6 +159,23 @@ void k_dequant_matmul(napi_env, const Args& a) {
   dequant_matmul(x, w, out, t, tw, a.flag(11));
 }
 
+// quantize(heap, kind, rows, cols, blockSize, w, words (zeroed), scales)
+void k_quantize(napi_env, const Args& a) {
+  if (a.count() < 8) a.fail("quantize needs 8 arguments");
+  size_t len;
+  uint8_t* heap = a.buffer(0, &len);
+  int kind = static_cast<int>(a.i64(1));
+  if (kind < 0 || kind > 2) a.fail("quantize takes int8, int4 or nf4, got kind " + std::to_string(kind));
+  int64_t rows = a.i64(2), cols = a.i64(3), bs = a.i64(4);
+  if (rows < 0 || cols < 0 || bs <= 0 || cols % bs != 0 || (kind != 0 && bs % 2 != 0))
+    a.fail("cols " + std::to_string(cols) + " must be a multiple of an (even, for 4-bit) block size, got " + std::to_string(bs));
+  const QuantKind k = static_cast<QuantKind>(kind);
+  const float* w = a.at<float>(heap, len, 5, rows * cols);
+  int32_t* words = a.at<int32_t>(heap, len, 6, (rows * cols * bits_of(k) + 31) / 32);
+  float* scales = a.at<float>(heap, len, 7, rows * cols / bs);
+  quantize(w, k, rows, cols, bs, words, scales);
+}
+
 napi_value info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -196,6 +213,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"dequantize", wrap<k_dequantize>},
       {"dequantMatMul", wrap<k_dequant_matmul>},
       {"dequantizeRows", wrap<k_dequantize_rows>},
+      {"quantize", wrap<k_quantize>},
   };
   for (auto& e : elementwise_exports()) entries.push_back({e.name, e.fn});
   for (auto& e : layout_exports()) entries.push_back({e.name, e.fn});

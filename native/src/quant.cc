@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -149,7 +150,59 @@ void decode_tile(const Packed& w, int64_t r0, int64_t nr, float* dst) {
   });
 }
 
+const double kNf4d[16] = {-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+                          -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+                          0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+                          0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0};
+
+/** JavaScript's Math.round: halves round towards +infinity. */
+inline double js_round(double x) {
+  double r = std::floor(x);
+  return x - r >= 0.5 ? r + 1 : r;
+}
+
+void quantize_block(const float* w, QuantKind kind, int64_t e0, int64_t n, uint8_t* bytes, float* scale_out) {
+  double amax = 0;
+  for (int64_t i = 0; i < n; i++) amax = std::max(amax, static_cast<double>(std::fabs(w[e0 + i])));
+  if (kind == QuantKind::kInt8) {
+    const double scale = amax / 127;
+    *scale_out = static_cast<float>(scale);
+    for (int64_t i = 0; i < n; i++) {
+      const double q = scale > 0 ? std::max(-127.0, std::min(127.0, js_round(w[e0 + i] / scale))) : 0.0;
+      bytes[e0 + i] = static_cast<uint8_t>(static_cast<int8_t>(q));
+    }
+    return;
+  }
+  const double scale = kind == QuantKind::kInt4 ? amax / 7 : amax;
+  *scale_out = static_cast<float>(scale);
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t j = e0 + i;
+    int code;
+    if (scale == 0) {
+      code = kind == QuantKind::kInt4 ? 8 : 7;
+    } else if (kind == QuantKind::kInt4) {
+      code = static_cast<int>(std::max(-7.0, std::min(7.0, js_round(w[j] / scale)))) + 8;
+    } else {
+      const double x = w[j] / scale;
+      code = 0;
+      for (int c = 1; c < 16; c++)
+        if (x > (kNf4d[c - 1] + kNf4d[c]) / 2) code = c;
+    }
+    bytes[j >> 1] |= static_cast<uint8_t>(code << ((j & 1) * 4));
+  }
+}
+
 }  // namespace
+
+void quantize(const float* w, QuantKind kind, int64_t rows, int64_t cols, int64_t block_size, int32_t* words, float* scales) {
+  uint8_t* bytes = reinterpret_cast<uint8_t*>(words);
+  const int64_t per_row = cols / block_size;
+  // Whole rows per chunk: 4-bit codes of two blocks never share a byte across chunks (block sizes are even).
+  parallel_for(rows, cols * 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++)
+      for (int64_t b = 0; b < per_row; b++) quantize_block(w, kind, r * cols + b * block_size, block_size, bytes, scales + r * per_row + b);
+  });
+}
 
 void dequantize(const Packed& w, float* out) {
   parallel_for(w.rows, w.cols, [&](int64_t b, int64_t e) {

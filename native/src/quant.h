@@ -26,6 +26,14 @@ inline int bits_of(QuantKind k) {
   return k == QuantKind::kInt8 ? 8 : (k == QuantKind::kBf16 || k == QuantKind::kF16) ? 16 : 4;
 }
 
+/**
+ * Quantizes float32 w [rows, cols] into words and scales (int8, int4, nf4;
+ * block_size elements per scale), with the arithmetic of quantizeHost in
+ * lib/model/quant.ts (double precision, JavaScript's Math.round), so both
+ * give the same bits. words must be zeroed by the caller.
+ */
+void quantize(const float* w, QuantKind kind, int64_t rows, int64_t cols, int64_t block_size, int32_t* words, float* scales);
+
 /** Writes the float32 matrix [rows, cols] (row-major) into out. */
 void dequantize(const Packed& w, float* out);
 

@@ -12,8 +12,8 @@ import { createModel } from "../../lib/model/create.js";
 import { loadModel, saveModel } from "../../lib/model/io.js";
 import { LoraModel } from "../../lib/model/lora-model.js";
 import { baseMemory, quantizeModel } from "../../lib/model/quantize-model.js";
-import { QuantizedLinear } from "../../lib/model/quant.js";
-import { adoptTensor, OutOfMemoryError } from "../../lib/tensor/native/index.js";
+import { QuantizedLinear, quantizePortable } from "../../lib/model/quant.js";
+import { adoptTensor, OutOfMemoryError, quantizeWithAddon } from "../../lib/tensor/native/index.js";
 import { tempDir } from "../support/tmp.js";
 import { maxAbsDiff } from "../support/backend.js";
 import { useNativeSuite } from "./support.js";
@@ -77,6 +77,25 @@ describe("native backend: weights in their storage precision", function () {
       assert.ok(baseMemory(packedAll).bytes < baseMemory(during).bytes);
       tf.dispose([a, b]);
       [after, during, packedAll].forEach((m) => m.dispose());
+    }
+  });
+
+  it("quantizes with the addon to the same bits as the JavaScript reference (ties, zero blocks, extremes)", () => {
+    const rows = 24, cols = 256;
+    const w = new Float32Array(rows * cols);
+    let x = 12345;
+    for (let i = 0; i < w.length; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      w[i] = ((x / 2 ** 31) - 0.5) * 0.2;
+    }
+    w.fill(0, 64, 128); // an all-zero block
+    for (let i = 0; i < 64; i++) w[256 + i] = (i - 32) / 32; // values on the int4/int8 rounding ties
+    w[600] = 3e38;
+    for (const kind of ["int8", "int4", "nf4"] as const) {
+      const a = quantizeWithAddon(w, rows, cols, kind, kind === "int8" ? cols : 64)!;
+      const b = quantizePortable(w, rows, cols, kind, 64);
+      assert.deepEqual(Array.from(a.packed), Array.from(b.packed), `${kind} codes`);
+      assert.deepEqual(Array.from(a.scales), Array.from(b.scales), `${kind} scales`);
     }
   });
 

@@ -28,6 +28,7 @@ export interface NativeAddon {
     out: T): void;
   dequantMatMul(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: T, scales: T,
     x: T, out: T, t: number, transposeW: boolean, bf16: boolean): void;
+  quantize(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, w: T, words: T, scales: T): void;
   dequantizeRows(heap: Heap, kind: number, rows: number, cols: number, blockSize: number, words: T, scales: T,
     ids: T, n: number, out: T): void;
   binary(heap: Heap, op: number, a: T, b: T, out: T, shapes: Int32Array): void;
@@ -53,7 +54,7 @@ export interface NativeAddon {
 
 /** Every function the JavaScript side calls; an older build lacking one is refused. */
 const REQUIRED: Array<keyof NativeAddon> = [
-  "info", "setThreads", "matmul", "segmentSum", "scatterNd", "gather", "adamw", "dequantize", "dequantMatMul", "dequantizeRows", "binary",
+  "info", "setThreads", "matmul", "segmentSum", "scatterNd", "gather", "adamw", "dequantize", "dequantMatMul", "dequantizeRows", "quantize", "binary",
   "unary", "softmax", "copy", "cast", "reduce", "rmsNorm", "rmsNormGrad", "swiglu", "swigluGrad", "rotary", "attention",
   "attentionGrad", "nllRows", "nllRowsGrad",
 ];

@@ -165,6 +165,21 @@ export function disableNative(): void {
   setState(undefined);
 }
 
+/**
+ * Quantizes a float32 `[rows, cols]` host weight with the addon (the same bits
+ * as lib/model/quant.ts's JavaScript, ~50x faster), whatever the backend;
+ * undefined when the addon is not available.
+ */
+export function quantizeWithAddon(w: Float32Array, rows: number, cols: number, kind: "int8" | "int4" | "nf4", blockSize: number): { packed: Int32Array; scales: Float32Array } | undefined {
+  const r = loadAddon();
+  if (!r.ok) return undefined;
+  const n = rows * cols;
+  const packed = new Int32Array(Math.ceil((n * (kind === "int8" ? 8 : 4)) / 32));
+  const scales = new Float32Array(n / blockSize);
+  r.addon.quantize(new ArrayBuffer(0), { int8: 0, int4: 1, nf4: 2 }[kind], rows, cols, blockSize, w, packed, scales);
+  return { packed, scales };
+}
+
 /** Whether the native kernels are enabled now. */
 export function nativeEnabled(): boolean {
   return enabled !== undefined;
