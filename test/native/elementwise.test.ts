@@ -149,6 +149,19 @@ describe("native layout kernels", () => {
     });
   });
 
+  it("pad matches the wasm kernel (every axis, constants, int32, empty input) and is the gradient of slice", async () => {
+    await noLeaks(async () => {
+      const cases: Array<[string, () => tf.Tensor | tf.Tensor[]]> = [
+        ["pad every axis", () => tf.pad(X(), [[1, 0], [0, 2], [1, 1], [3, 0]])],
+        ["pad with a constant", () => tf.pad(X(), [[0, 0], [0, 0], [0, 0], [2, 2]], -1.5)],
+        ["pad int32", () => tf.pad(tf.reshape(tf.range(0, 12, 1, "int32"), [3, 4]), [[1, 1], [0, 3]], 7)],
+        ["pad empty", () => tf.pad(tf.zeros([2, 0]), [[1, 0], [1, 1]], 2)],
+        ["slice gradient", () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.slice(x, [0, 1, 0, 2], [2, 2, 4, 3]), 3)))(X())],
+      ];
+      for (const [name, f] of cases) assertSameOutputs(await runOn("native", f), await runOn("wasm", f), 0, 0, name);
+    });
+  });
+
   it("transpose matches for every permutation of a rank-4 tensor", async () => {
     const perms: number[][] = [];
     const permute = (p: number[], rest: number[]) => {

@@ -1,7 +1,7 @@
 /**
- * Layout kernels without the wasm backend's extra copies: `Identity` shares
- * the input's data (as the cpu backend does), `Slice`/`SplitV`/`Concat`/
- * `Transpose` are one strided copy each on the native pool, `Cast` and the
+ * Layout kernels as strided copies on the native pool: `Identity` shares
+ * the input's data, `Slice`/`SplitV`/`Concat`/`Transpose`/`PadV2` are one
+ * strided copy each, `Cast` and the
  * float32 reductions `Sum`/`Mean`/`Max`/`Min` over a contiguous block of axes
  * run natively. Anything else (strings, complex, other reductions) goes to
  * the original kernel.
@@ -92,6 +92,20 @@ function transpose(args: Args, original: KernelFunc) {
   return out;
 }
 
+/** PadV2 (the gradient of every slice): the constant, then the input copied into the interior in one strided copy. */
+function pad(args: Args, original: KernelFunc) {
+  const x = (args.inputs as Record<string, TensorInfo>).x;
+  if (!(x.dtype in BYTES)) return original(args as never);
+  const paddings = args.attrs.paddings as Array<[number, number]>;
+  const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const out = args.backend.alloc(shape, x.dtype);
+  args.backend.values(out).fill(Number(args.attrs.constantValue ?? 0));
+  const outStrides = stridesOf(shape);
+  const base = paddings.reduce((acc, [before], i) => acc + before * outStrides[i], 0);
+  copy(args.backend, x, 0, out, base, x.shape, stridesOf(x.shape), outStrides);
+  return out;
+}
+
 function cast(args: Args, original: KernelFunc) {
   const x = (args.inputs as Record<string, TensorInfo>).x;
   const to = args.attrs.dtype as string;
@@ -134,6 +148,7 @@ export function layoutKernels(original: (name: string) => KernelFunc | undefined
     SplitV: splitV,
     Concat: concat,
     Transpose: transpose,
+    PadV2: pad,
     Cast: cast,
     Sum: reduction("Sum"),
     Mean: reduction("Mean"),
