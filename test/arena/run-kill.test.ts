@@ -17,9 +17,9 @@ import { worldReply } from "./support/world.js";
 import { httpConfig } from "./support/arena-config.js";
 import { tempDir, removeTempDirs } from "./support/tmp.js";
 import { strip } from "./support/helpers.js";
+import { RUN_CLI } from "../support/cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const CLI = join(import.meta.dirname, "support/cli.ts");
 const MODELS = ["m1", "m2", "m3", "m4", "m5"];
 
 /** The same deterministic world on a fresh server (first-attempt faults depend on the server's memory). */
@@ -36,7 +36,7 @@ function recordIds(journal: string): string[] {
 }
 
 function startCli(args: string[]): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: { ...process.env, TSLM_PROGRESS: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", RUN_CLI, ...args], { cwd: ROOT, env: { ...process.env, TSLM_PROGRESS: "0" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

@@ -16,7 +16,8 @@ import {
 } from "../../lib/data/index.js";
 import { IGNORE_INDEX } from "../../lib/data/encode.js";
 import { DataError, ConfigError, FormatError } from "../../lib/util/errors.js";
-import { testTokenizer, tempDir } from "./helpers.js";
+import { testTokenizer } from "./helpers.js";
+import { tempDir } from "../support/tmp.js";
 
 const tok = testTokenizer();
 const EOS = "<|end_of_text|>";

@@ -5,7 +5,7 @@ import { embeddedSkills, generateWorld, embeddedTasks, splitTasks, pretrainingCo
 import { loadSuite } from "../../lib/arena/suites/load.js";
 import { writeSkillsFiles, embeddedModelDir } from "../../lib/train/skills.js";
 import { packageInfo } from "../../lib/util/package.js";
-import { tempDir } from "./helpers.js";
+import { tempDir } from "../support/tmp.js";
 
 const root = packageInfo().root;
 

@@ -1,6 +1,5 @@
 /** Test helpers for lib/data: a real tokenizer (Llama 3's tokenizer.json) with a ChatML template. */
-import { readFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageInfo } from "../../lib/util/package.js";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -26,8 +25,4 @@ export function testTokenizer(): TextTokenizer & { tokenizer: Tokenizer } {
     applyChatTemplate: (messages: ChatMessage[], o: { addGenerationPrompt: boolean }) =>
       template.render({ messages, add_generation_prompt: o.addGenerationPrompt }),
   };
-}
-
-export function tempDir(prefix = "tslm-data-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }

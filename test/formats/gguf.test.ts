@@ -6,7 +6,7 @@ import { decodeGgml, encodeGgml } from "../../lib/formats/gguf-quant.js";
 import { readGguf, readGgufTensor } from "../../lib/formats/gguf-reader.js";
 import { GgufWriter, GgufWriterError } from "../../lib/formats/gguf-writer.js";
 import { FormatError } from "../../lib/util/errors.js";
-import { tempDir } from "../model/support.js";
+import { tempDir } from "../support/tmp.js";
 
 /** Little-endian builder for hand-made corrupt files. */
 class Bytes {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors, type HostTensor } from "../../lib/formats/safetensors.js";
 import { readCheckpoint, writeCheckpoint } from "../../lib/formats/checkpoint.js";
 import { FormatError } from "../../lib/util/errors.js";
-import { tempDir } from "../model/support.js";
+import { tempDir } from "../support/tmp.js";
 
 /** Builds a safetensors file by hand: header object, then raw data bytes. */
 function handMade(file: string, header: unknown, data: Uint8Array, opts: { lengthOverride?: bigint } = {}): string {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { trainBpeTokenizer } from "../../lib/tokenizer/bpe-trainer.js";
 import { preTokenize, toByteLevel } from "../../lib/tokenizer/byte-level.js";
 import { loadTokenizer } from "../../lib/tokenizer/tokenizer.js";
-import { tempDir } from "../model/support.js";
+import { tempDir } from "../support/tmp.js";
 import { sampleCorpus } from "./corpus.js";
 
 /** Reference BPE: apply merges by rank to each pre-token (Sennrich et al.'s algorithm, written independently). */

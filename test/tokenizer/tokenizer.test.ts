@@ -4,7 +4,7 @@ import { getEncoding } from "js-tiktoken";
 import { loadTokenizer, type Tokenizer } from "../../lib/tokenizer/tokenizer.js";
 import { FormatError } from "../../lib/util/errors.js";
 import { HF_REFERENCE, fixture } from "./fixtures.js";
-import { tempDir } from "../model/support.js";
+import { tempDir } from "../support/tmp.js";
 
 // Prose, Unicode scripts, emoji, Python, JavaScript and whitespace: the first six reference samples.
 const SAMPLES = HF_REFERENCE.samples.slice(0, 6);

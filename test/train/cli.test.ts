@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { saveModel } from "../../lib/model/io.js";
-import { setupBackend, tempDir } from "../model/support.js";
-import { tinyModel, tinyRecords } from "./helpers.js";
+import { setupBackend } from "../support/backend.js";
+import { tempDir } from "../support/tmp.js";
+import { tinyModel, tinyRecords } from "../support/tiny-model.js";
 import { oneJson, tslm } from "../support/cli.js";
 
 

@@ -7,7 +7,7 @@ import { DataConfigSchema } from "../../lib/data/config.js";
 import { encodeExample, type Sample } from "../../lib/data/encode.js";
 import { textTokenizer } from "../../lib/data/tokenizer-adapter.js";
 import { embeddedSkills } from "../../lib/data/embedded/skills.js";
-import { setupBackend } from "../model/support.js";
+import { setupBackend } from "../support/backend.js";
 
 /** The 4-bit base's perplexity may exceed float32's by at most this fraction (measured: under 0.1%). */
 const PERPLEXITY_MARGIN = 0.02;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pretrain } from "../../lib/train/pretrain.js";
 import { loadModel } from "../../lib/model/io.js";
-import { setupBackend, tempDir } from "../model/support.js";
+import { setupBackend } from "../support/backend.js";
+import { tempDir } from "../support/tmp.js";
 
 describe("train: pretraining from scratch", function () {
   this.timeout(120_000);

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadModel } from "../../lib/model/io.js";
 import { Optimizer } from "../../lib/train/optimizer.js";
-import { maxAbsDiff, setupBackend } from "../model/support.js";
+import { maxAbsDiff, setupBackend } from "../support/backend.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSafetensors } from "../../lib/formats/safetensors.js";
 import { latestCheckpoint } from "../../lib/train/checkpoint.js";
-import { tempDir } from "../model/support.js";
+import { tempDir } from "../support/tmp.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/crash-child.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

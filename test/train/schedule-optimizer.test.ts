@@ -5,7 +5,7 @@ import { Optimizer, clipByGlobalNorm, type OptimizerOptions } from "../../lib/tr
 import { DEFAULT_TRAIN, TrainConfigSchema } from "../../lib/train/config.js";
 import { resolveConfig } from "../../lib/util/config.js";
 import { ConfigError } from "../../lib/util/errors.js";
-import { setupBackend } from "../model/support.js";
+import { setupBackend } from "../support/backend.js";
 
 const BASE: OptimizerOptions = { name: "adamw", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, momentum: 0.9, nesterov: true };
 

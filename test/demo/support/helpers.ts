@@ -2,12 +2,10 @@
  * Helpers of the demo tests: the CLI in a child process and temporary folders
  * (the report opened in headless Chromium comes from test/support/chromium.ts).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { tempDir as makeTempDir } from "../../support/tmp.js";
+import { startTslm, type CliRun, type StartOptions } from "../../support/cli.js";
 
-export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
+export { ROOT, type CliRun } from "../../support/cli.js";
 
 /**
  * Extra arguments naming the base model: none (the embedded default), or
@@ -25,29 +23,9 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return env;
 }
 
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
-/** Starts `tslm ARGS` from source; `onStderr` sees stderr as it arrives (to interrupt at a chosen moment). */
-export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; onStderr?: (all: string, child: ChildProcess) => void } = {}): Promise<CliRun> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: opts.env ?? childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => {
-    stderr += d;
-    opts.onStderr?.(stderr, child);
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, seconds: (performance.now() - t0) / 1000 }));
-  });
+/** Starts `tslm ARGS` from source with the demo's environment; `onStderr` sees stderr as it arrives (to interrupt at a chosen moment). */
+export function startCli(args: string[], opts: StartOptions = {}): Promise<CliRun> {
+  return startTslm(args, { env: childEnv(), ...opts });
 }
 
 export { removeTempDirs } from "../../support/tmp.js";

@@ -1,4 +1,0 @@
-/** The tslm CLI run from source, for tests that need it in a child process. */
-import { main } from "../../../lib/cli/main.js";
-
-await main(process.argv.slice(2));
