@@ -12,8 +12,9 @@ import { loadDataset } from "../../lib/data/dataset.js";
 import { textTokenizer } from "../../lib/data/tokenizer-adapter.js";
 import { collate } from "../../lib/data/batch.js";
 import { NumericError, ConfigError } from "../../lib/util/errors.js";
-import { setupBackend, tempDir } from "../model/support.js";
-import { tinyModel, tinyRecords, tinyTokenizer } from "./helpers.js";
+import { setupBackend } from "../support/backend.js";
+import { tempDir } from "../support/tmp.js";
+import { tinyModel, tinyRecords, tinyTokenizer } from "../support/tiny-model.js";
 
 const IDS = [[5, 40, 41, 42, 7, 9, 30]];
 
