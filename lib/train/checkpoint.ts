@@ -22,7 +22,7 @@ import { readSafetensors, writeSafetensors, type HostTensor } from "../formats/s
 import { FormatError } from "../util/errors.js";
 import type { RandomState } from "../util/random.js";
 import type { DataPosition } from "../data/batch.js";
-import { readJsonFile } from "../util/files.js";
+import { makeDir, readJsonFile } from "../util/files.js";
 
 export const CHECKPOINTS_DIR = "checkpoints";
 export const STATE_FILE = "trainer_state.json";
@@ -98,7 +98,7 @@ let tmpCounter = 0;
  */
 export function writeCheckpoint(outputDir: string, data: CheckpointData, keep: number, hooks: CheckpointHooks = {}): string {
   const root = join(outputDir, CHECKPOINTS_DIR);
-  mkdirSync(root, { recursive: true });
+  makeDir(root, "checkpoint folder");
   const name = checkpointName(data.state.step);
   const tmp = join(root, `.tmp-${name}-${process.pid}-${tmpCounter++}`);
   rmSync(tmp, { recursive: true, force: true });

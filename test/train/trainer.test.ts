@@ -135,6 +135,25 @@ describe("train: trainer", () => {
     [full, first, second].forEach((r) => r.model.dispose());
   });
 
+  it("continues a finished run to a higher maxSteps on resume, keeping its history; a maxSteps below the checkpoint is refused", async () => {
+    const config = { ...BASE_CONFIG, checkpointEvery: 2, evalGenerate: false };
+    const out = tempDir();
+    const done = await finetune({ model: tinyModel(), records: records.train, config: { ...config, maxSteps: 4, output: out } }, { progress: "off" });
+    assert.equal(done.status, "completed");
+    const log: string[] = [];
+    const more = await finetune({ model: tinyModel(), records: records.train, config: { ...config, maxSteps: 6, output: out, resume: true } }, { progress: "off", log: (l) => log.push(l) });
+    assert.deepEqual([more.status, more.resumedFrom, more.steps, more.totalSteps], ["completed", 4, 6, 6]);
+    assert.deepEqual(more.history.slice(0, 4).map((h) => h.loss), done.history.map((h) => h.loss), "the first four steps are the finished run's");
+    assert.ok(log.some((l) => /maxSteps 4 -> 6/.test(l)), log.join("\n"));
+    const lines = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; step: number });
+    assert.deepEqual(lines.filter((l) => l.type === "train").map((l) => l.step), [1, 2, 3, 4, 5, 6], "the training log holds every step once");
+    await assert.rejects(
+      finetune({ model: tinyModel(), records: records.train, config: { ...config, maxSteps: 5, output: out, resume: true } }, { progress: "off" }),
+      (e: Error) => e instanceof ConfigError && /the checkpoint is at step 6, past maxSteps 5/.test(e.message),
+    );
+    [done, more].forEach((r) => r.model.dispose());
+  });
+
   it("stops on a non-finite loss with a clear message and keeps the last good checkpoint", async () => {
     const out = tempDir();
     const model = tinyModel();
