@@ -6,13 +6,13 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { existsSync } from "node:fs";
-import { FormatError } from "../util/errors.js";
+import { FileError, FormatError } from "../util/errors.js";
 import { checkpointFiles, pickleRefusal } from "./checkpoint.js";
 import { GGUF_MAGIC, GgufValueType } from "./gguf-constants.js";
 import { readGguf } from "./gguf-reader.js";
 import { configFromHf } from "./hf-config.js";
 import { readSafetensorsHeader } from "./safetensors.js";
-import { readJsonFile } from "../util/files.js";
+import { fsReason, readJsonFile } from "../util/files.js";
 
 export interface TensorSummary {
   name: string;
@@ -40,21 +40,67 @@ function summarizeValue(type: GgufValueType, value: unknown): unknown {
   return { array: arr.length, first: arr.slice(0, 5).map((v) => (typeof v === "bigint" ? v.toString() : v)) };
 }
 
+/** The formats `tslm inspect` reads, with what each expects at the start of the file. */
+const EXPECTED = {
+  gguf: 'a GGUF file (it starts with the magic "GGUF")',
+  safetensors: "a safetensors file (an 8-byte little-endian header length, then a JSON header starting with '{')",
+} as const;
+
+type FileFormat = keyof typeof EXPECTED | "pickle";
+
+/** The first bytes of a file, shown for a message: printable ASCII as text, the rest as hex. */
+function showBytes(head: Buffer): string {
+  if (head.length === 0) return "nothing";
+  const printable = [...head].every((b) => b >= 0x20 && b < 0x7f);
+  return printable ? JSON.stringify(head.toString("latin1")) : `bytes ${[...head].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+}
+
+/** Whether the first bytes can start a safetensors file of `size` bytes: a header length inside the file, then '{'. */
+function looksLikeSafetensors(head: Buffer, size: number): boolean {
+  if (head.length < 9) return false;
+  const n = head.readBigUInt64LE(0);
+  return n > 0n && n <= BigInt(size - 8) && head[8] === 0x7b;
+}
+
+/**
+ * Picks the format from the file's extension, else from its magic. A file
+ * with neither is refused naming both formats and what the file starts
+ * with; a file whose extension names a format is read by that format's
+ * reader, which names what is wrong (a GGUF file with another magic: "bad
+ * magic", as `tslm import gguf` says).
+ */
+function detectFormat(file: string, head: Buffer, size: number): FileFormat {
+  const pickled = /\.(bin|pt|pth|ckpt|pkl)$/i.test(file) || head.toString("latin1", 0, 4) === "PK\x03\x04" || (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5);
+  if (pickled) return "pickle";
+  const ext = /\.(gguf|safetensors)$/i.exec(file)?.[1].toLowerCase() as keyof typeof EXPECTED | undefined;
+  const expected = ext ? EXPECTED[ext] : `${EXPECTED.gguf} or ${EXPECTED.safetensors}`;
+  if (size === 0) throw new FormatError(`the file is empty; expected ${expected}`, { file, offset: 0 });
+  const gguf = head.length >= 4 && head.readUInt32LE(0) === GGUF_MAGIC;
+  if (ext === "safetensors" && gguf) throw new FormatError(`not ${EXPECTED.safetensors}: it starts with the GGUF magic (a GGUF file named .safetensors?)`, { file, offset: 0 });
+  if (ext) return ext;
+  if (gguf) return "gguf";
+  if (looksLikeSafetensors(head, size)) return "safetensors";
+  throw new FormatError(`not ${expected}: it starts with ${showBytes(head.subarray(0, 8))}`, { file, offset: 0 });
+}
+
 function inspectFile(file: string): Inspection {
-  if (/\.(bin|pt|pth|ckpt)$/i.test(file)) throw pickleRefusal(file);
-  const fd = openSync(file, "r");
-  const head = Buffer.alloc(4);
-  const n = readSync(fd, head, 0, 4, 0);
-  closeSync(fd);
   const size = statSync(file).size;
-  if (n === 4 && head.readUInt32LE(0) === GGUF_MAGIC) {
+  const fd = openSync(file, "r");
+  const head = Buffer.alloc(Math.min(9, size));
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const format = detectFormat(file, head, size);
+  if (format === "pickle") throw pickleRefusal(file);
+  if (format === "gguf") {
     const g = readGguf(file);
     const metadata: Record<string, unknown> = {};
     for (const [k, v] of g.metadata) metadata[k] = summarizeValue(v.type, v.value);
     const tensors = g.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.typeName, offset: t.offset, bytes: t.byteLength }));
     return { kind: "gguf", file, bytes: size, version: g.version, alignment: g.alignment, dataOffset: g.dataOffset, metadata, tensors, elements: tensors.reduce((a, t) => a + count(t.shape), 0) };
   }
-  if (n === 4 && head.toString("latin1", 0, 2) === "PK") throw pickleRefusal(file); // zip-packed torch.save
   const h = readSafetensorsHeader(file);
   const tensors = h.entries.map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype, offset: e.begin, bytes: e.end - e.begin }));
   return { kind: "safetensors", file, bytes: size, headerBytes: h.headerSize, metadata: h.metadata, tensors, elements: tensors.reduce((a, t) => a + count(t.shape), 0) };
@@ -66,7 +112,7 @@ export function inspectPath(path: string): Inspection {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new FormatError(`cannot read: ${(e as Error).message}`, { file: path });
+    throw new FileError(`cannot read: ${fsReason(e)}`, { file: path }, { cause: e });
   }
   if (!st.isDirectory()) return inspectFile(path);
   const cfgFile = join(path, "config.json");
