@@ -4,11 +4,12 @@
  * Jupyter starts it without anything on PATH.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { TslmError } from "../lib/util/errors.js";
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME, findJupyter, jupyterPython, kernelMain, repoJupyterPath, userDataDir } from "./jupyter-env.js";
 import { writeFileAtomic } from "../lib/util/atomic.js";
+import { makeDir } from "../lib/util/files.js";
 
 export interface InstallOptions {
   /** Per-user folder (the default). */
@@ -57,7 +58,7 @@ export function installDir(options: InstallOptions): string {
 export function installKernel(options: InstallOptions = {}): InstallResult {
   if (!existsSync(kernelMain())) throw new TslmError(`the kernel is not built (${kernelMain()} is missing); run npm run build`);
   const dir = installDir(options);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir, "kernelspec folder");
   const spec = kernelSpec(options.node);
   const kernelJson = join(dir, "kernel.json");
   writeFileAtomic(kernelJson, JSON.stringify(spec, null, 2) + "\n");

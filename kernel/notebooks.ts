@@ -4,9 +4,10 @@
  * `npm start` and the tests).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { TslmError } from "../lib/util/errors.js";
+import { makeParentDir } from "../lib/util/files.js";
 import { VEGALITE_MIME } from "../lib/display/vega.js";
 import { KERNEL_NAME, findJupyter, withRepoKernel } from "./jupyter-env.js";
 
@@ -72,7 +73,7 @@ export function runNotebook(file: string, options: RunOptions = {}): Promise<Run
   if (!jupyter) throw new TslmError("jupyter was not found; install Debian's jupyter-client jupyter-nbconvert python3-nbclient python3-nbformat (scripts/system-deps.sh)");
   const src = resolve(file);
   const out = resolve(options.out ?? resolve("runs", "notebooks", basename(src)));
-  mkdirSync(dirname(out), { recursive: true });
+  makeParentDir(out, "folder for the executed notebook");
   const args = [
     "nbconvert", "--to", "notebook", "--execute", src,
     "--output-dir", dirname(out), "--output", basename(out),

@@ -2,6 +2,7 @@
 import { init, type BackendReport } from "../tensor/init.js";
 import { nativeStatus, type NativeStatus } from "../tensor/native/index.js";
 import { packageInfo, dependencyVersion } from "../util/package.js";
+import { readJsonFile } from "../util/files.js";
 
 export interface Diagnosis {
   /** False when something tslm needs is broken (no backend, or the Node version is too old). */
@@ -27,9 +28,9 @@ function nodeSatisfies(version: string, required: string): boolean {
 
 export async function diagnose(): Promise<Diagnosis> {
   const pkg = packageInfo();
-  const { readFileSync } = await import("node:fs");
   const { join } = await import("node:path");
-  const required = (JSON.parse(readFileSync(join(pkg.root, "package.json"), "utf8")).engines?.node as string | undefined) ?? ">=20.19";
+  const manifest = readJsonFile(join(pkg.root, "package.json"), "package.json") as { engines?: { node?: string } };
+  const required = manifest.engines?.node ?? ">=20.19";
   const node = { version: process.version, required, ok: nodeSatisfies(process.version, required) };
   let backend: BackendReport | undefined;
   let backendError: string | undefined;

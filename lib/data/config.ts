@@ -5,6 +5,11 @@
  */
 import { z } from "../util/config.js";
 
+/** Most samples in one batch: more cannot be held in memory at any length (a typo such as 1e9 fails at once, by name). */
+export const MAX_BATCH = 1 << 16;
+/** Most tokens in one sample or one generated answer (far past any context tslm trains). */
+export const MAX_TOKENS = 1 << 20;
+
 export const DataConfigSchema = z
   .strictObject({
     trainFile: z.string().nullable().default(null).describe("Training data: .jsonl, .json, .csv or .parquet. Null when records are passed in directly."),
@@ -28,7 +33,7 @@ export const DataConfigSchema = z
     addEosTokenToAnswer: z.boolean().default(true).describe("Append the end-of-sequence token after each answer, so the model learns to stop (LLM Studio)."),
     maskPromptLabels: z.boolean().default(true).describe("Compute the loss only on answer tokens (LLM Studio default on)."),
     onlyLastAnswer: z.boolean().default(false).describe("Compute the loss only on the last answer of a conversation."),
-    maxLength: z.number().int().min(8).default(512).describe("Maximum tokens per sample (LLM Studio: 512)."),
+    maxLength: z.number().int().min(8).max(MAX_TOKENS).default(512).describe("Maximum tokens per sample (LLM Studio: 512)."),
     truncation: z.enum(["left", "right"]).default("left").describe("Which end to cut when a sample is too long; left keeps the latest turn and its answer (LLM Studio)."),
     pack: z.boolean().default(false).describe("Pretraining: concatenate text examples (EOS between them) and cut the stream into maxLength-token blocks, so no position is padding."),
     onBadRow: z.enum(["error", "skip"]).default("error").describe("A bad row stops loading with its file and line, or is skipped and listed in the load report."),

@@ -114,6 +114,26 @@ export async function readDatasetFile(file: string, format: DatasetFormat = form
   return { table: tableFromRows(rows), rows, file, format, locate };
 }
 
+/**
+ * Reads a pretraining corpus: `.jsonl` with a string `text` field on every
+ * line, or plain text whose documents are separated by blank lines.
+ * @throws DataError naming the file and line of a bad record.
+ */
+export function readCorpusFile(file: string): string[] {
+  const text = readTextFile(file, "corpus file");
+  if (formatOfCorpus(file) === "text") return text.split(/\n\s*\n/).filter((d) => d.trim());
+  const { rows, lines } = parseJsonl(text, file);
+  return rows.map((r, i) => {
+    if (typeof r.text !== "string") throw new DataError("each line needs a string 'text' field", { file, line: lines[i] });
+    return r.text;
+  });
+}
+
+function formatOfCorpus(file: string): "jsonl" | "text" {
+  const ext = extname(file).toLowerCase();
+  return ext === ".jsonl" || ext === ".ndjson" ? "jsonl" : "text";
+}
+
 /** Builds an arquero table from records whose keys may differ (missing cells become undefined). */
 export function tableFromRows(rows: readonly Record<string, unknown>[]): ColumnTable {
   const names: string[] = [];

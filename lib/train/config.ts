@@ -6,7 +6,7 @@
  * loss on answers only, 1% validation, max length 512); each field says why.
  */
 import { z } from "../util/config.js";
-import { DataConfigSchema } from "../data/config.js";
+import { DataConfigSchema, MAX_BATCH, MAX_TOKENS } from "../data/config.js";
 
 export const LoraConfigSchema = z
   .strictObject({
@@ -40,8 +40,8 @@ export const TrainConfigSchema = z
     warmupEpochs: z.number().min(0).default(0).describe("Linear warmup length in epochs (LLM Studio: 0)."),
     warmupSteps: z.number().int().min(0).default(0).describe("Linear warmup length in optimizer steps; used instead of warmupEpochs when > 0."),
     minLrRatio: z.number().min(0).max(1).default(0).describe("Floor of the decay as a fraction of lr (LLM Studio: 0)."),
-    batchSize: z.number().int().min(1).default(2).describe("Samples per micro-batch (LLM Studio: 2)."),
-    gradAccumulation: z.number().int().min(1).default(1).describe("Micro-batches per optimizer step (LLM Studio: 1)."),
+    batchSize: z.number().int().min(1).max(MAX_BATCH).default(2).describe("Samples per micro-batch (LLM Studio: 2)."),
+    gradAccumulation: z.number().int().min(1).max(MAX_BATCH).default(1).describe("Micro-batches per optimizer step (LLM Studio: 1)."),
     epochs: z.number().positive().default(1).describe("Passes over the training data (LLM Studio: 1); fractions allowed."),
     maxSteps: z.number().int().min(1).nullable().default(null).describe("Stop after this many optimizer steps (overrides epochs for the schedule length)."),
     gradClip: z.number().min(0).default(0).describe("Clip the global gradient norm to this value; 0 turns clipping off (LLM Studio: 0)."),
@@ -49,10 +49,10 @@ export const TrainConfigSchema = z
     evaluateBeforeTraining: z.boolean().default(false).describe("Evaluate the model before the first step (LLM Studio: off)."),
     evalEpochs: z.number().positive().default(1).describe("Evaluate every this many epochs (LLM Studio: 1)."),
     evalSteps: z.number().int().min(1).nullable().default(null).describe("Evaluate every this many steps instead of evalEpochs."),
-    evalBatchSize: z.number().int().min(1).nullable().default(null).describe("Micro-batch size for validation loss; null = batchSize."),
+    evalBatchSize: z.number().int().min(1).max(MAX_BATCH).nullable().default(null).describe("Micro-batch size for validation loss; null = batchSize."),
     evalMaxSamples: z.number().int().min(1).nullable().default(null).describe("Evaluate on at most this many validation samples (the first ones); null = all."),
     evalGenerate: z.boolean().default(true).describe("Generate answers during evaluation for exact match and BLEU."),
-    maxNewTokens: z.number().int().min(1).default(256).describe("Longest generated answer in evaluation (LLM Studio's max_length_inference: 256)."),
+    maxNewTokens: z.number().int().min(1).max(MAX_TOKENS).default(256).describe("Longest generated answer in evaluation (LLM Studio's max_length_inference: 256)."),
     checkpointEvery: z.number().int().min(0).default(0).describe("Write a resumable checkpoint every this many steps; 0 = at each evaluation and at the end."),
     keepCheckpoints: z.number().int().min(1).default(2).describe("Complete checkpoints kept on disk (older ones are deleted after a newer one is safely written)."),
     resume: z.boolean().default(false).describe("Continue from the newest complete checkpoint in output/checkpoints."),

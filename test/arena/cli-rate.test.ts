@@ -1,28 +1,26 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { rateBattles, ratingRows } from "../../lib/arena/ratings/rate.js";
 import { simulateBattles } from "../../lib/arena/ratings/simulate.js";
-import { oneJson, tslm } from "../support/cli.js";
+import { ROOT, oneErrorLine, oneJson, tslm } from "../support/cli.js";
+import { removeTempDirs, tempDir } from "../support/tmp.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUN = join(ROOT, "test/fixtures/arena/example-run");
 
 describe("arena CLI: rate, leaderboard, report", function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), "tslm-cli-rate-"));
+  const dir = tempDir("tslm-cli-rate-");
   const battles = simulateBattles({ battles: 800, ratings: { alpha: 1150, beta: 1050, gamma: 950, delta: 850 }, rng: 12 });
   const jsonl = join(dir, "battles.jsonl");
   writeFileSync(jsonl, battles.map((b) => JSON.stringify({ ...b, tstamp: 1700000000 + b.index!, language: "English" })).join("\n") + "\n");
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(removeTempDirs);
 
   it("rate --json prints {ratings: [{model, rating, lower, upper, rank, battles}]} equal to the library's", () => {
     const r = tslm("arena", "rate", jsonl, "--json", "--bootstrap", "200", "--seed", "5", "--anchor", "gamma=1000");
     assert.equal(r.status, 0, r.stderr);
     const out = oneJson(r.stdout) as { ratings: Record<string, unknown>[] };
-    assert.deepEqual(Object.keys(out.ratings[0]), ["model", "rating", "lower", "upper", "rank", "battles"]);
+    assert.deepEqual(Object.keys(out.ratings[0]).slice(0, 6), ["model", "rating", "lower", "upper", "rank", "battles"]);
     const lib = ratingRows(rateBattles(battles, { bootstrap: 200, seed: 5, anchor: { model: "gamma", rating: 1000 } }));
     assert.deepEqual(out.ratings, JSON.parse(JSON.stringify(lib)));
     assert.equal((out.ratings as { model: string; rating: number }[]).find((x) => x.model === "gamma")!.rating, 1000);
@@ -55,19 +53,33 @@ describe("arena CLI: rate, leaderboard, report", function () {
     assert.match(skipped.stderr, /skipped .*bad\.jsonl:7/);
   });
 
-  it("rate rejects bad flags by name", () => {
+  it("rate rejects bad flags by name (exit 2)", () => {
     for (const [flag, value, pattern] of [
       ["--anchor", "gamma", /--anchor expects MODEL=RATING/],
-      ["--method", "glicko", /--method.*"bt"\|"elo"/],
-      ["--bootstrap", "1.5", /--bootstrap expects an integer/],
+      ["--method", "glicko", /--method must be bt or elo, got 'glicko'/],
+      ["--bootstrap", "1.5", /--bootstrap expects an integer >= 0/],
+      ["--confidence", "1", /--confidence expects a number > 0 and < 1, got '1'/],
     ] as const) {
       const r = tslm("arena", "rate", jsonl, flag, value);
-      assert.notEqual(r.status, 0);
-      assert.match(r.stderr, pattern);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(oneErrorLine(r), pattern);
     }
     const missing = tslm("arena", "rate", join(dir, "nope.jsonl"));
     assert.equal(missing.status, 1);
-    assert.match(missing.stderr, /cannot read battle log.*nope\.jsonl/);
+    assert.match(oneErrorLine(missing), /cannot read battle log: no such file or folder .*nope\.jsonl/);
+  });
+
+  it("rate reads a log with a byte-order mark like any other, and counts a repeated key as a bad record", () => {
+    const file = join(dir, "bom.jsonl");
+    const lines = battles.slice(0, 40).map((b) => JSON.stringify(b));
+    lines.splice(3, 0, '{"model_a": "alpha", "model_b": "beta", "winner": "model_a", "winner": "model_b"}');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines.join("\n") + "\n")]));
+    const r = tslm("arena", "rate", file, "--bootstrap", "0");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bom\.jsonl:4: invalid JSON: duplicate key "winner"/);
+    const skipped = tslm("arena", "rate", file, "--skip-bad", "--bootstrap", "0", "--json");
+    assert.equal(skipped.status, 0, skipped.stderr);
+    assert.equal(oneJson(skipped.stdout).skipped, 1);
   });
 
   it("leaderboard prints a run's leaderboard (text and --json)", () => {

@@ -1,34 +1,14 @@
 import { strict as assert } from "node:assert";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { main } from "../../lib/cli/main.js";
 import { loadRun } from "../../lib/arena/store/load.js";
 import { startScriptedServer, type ScriptedServer, type Reply, type ScriptedRequest } from "./support/openai-server.js";
 import { worldReply } from "./support/world.js";
 import { httpConfig } from "./support/arena-config.js";
 import { tempDir, removeTempDirs } from "./support/tmp.js";
-
-/** Runs the CLI in-process, capturing stdout, stderr and the exit code. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await main(args);
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
+import { oneErrorLine, startTslm, tslmInProcess as cli } from "../support/cli.js";
 
 describe("arena/run: the tslm arena run and merge commands", function () {
   this.timeout(60_000);
@@ -58,7 +38,7 @@ describe("arena/run: the tslm arena run and merge commands", function () {
     assert.equal(loadRun(j.dir).battles.length, j.battles);
     const again = await cli(["arena", "run", file]);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /already holds a run; resume it \(--resume\)/);
+    assert.match(again.stderr, /already holds a run; (resume|continue) it .*--resume/);
     const resumed = await cli(["arena", "run", file, "--resume"]);
     assert.equal(resumed.code, 0);
     assert.match(resumed.stdout, /run cli complete: \d+ battles/);
@@ -97,7 +77,30 @@ describe("arena/run: the tslm arena run and merge commands", function () {
     assert.equal(m.code, 0, m.stderr);
     assert.deepEqual([JSON.parse(m.stdout).complete, JSON.parse(m.stdout).counts.battles], [true, 6]);
     const bad = await cli(["arena", "run", file, "--shard", "2/2"]);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /--shard expects INDEX\/COUNT/);
+    assert.equal(bad.code, 2, "a bad option value");
+    assert.match(oneErrorLine(bad), /--shard expects INDEX\/COUNT/);
+  });
+
+  it("stops on Ctrl-C keeping what it recorded, exits 130 like tslm demo, and resumes", async () => {
+    let requests = 0;
+    script = (r) => {
+      requests++;
+      return { ...(worldReply(r) as { text: string }), delayMs: 100 };
+    };
+    const file = join(tempDir(), "arena.yaml");
+    writeFileSync(file, stringify(httpConfig(server.url, "runs", { name: "stopped", prompts: { limit: 4 } }, ["m1", "m2", "m3"])));
+    let child: ChildProcess | undefined;
+    const running = startTslm(["arena", "run", file], { onStart: (c) => (child = c) });
+    const t0 = Date.now();
+    while (requests < 3 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+    child!.kill("SIGINT");
+    const stopped = await running;
+    script = (r) => worldReply(r);
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, /SIGINT: stopping; recorded work is kept, continue with --resume/);
+    assert.doesNotMatch(stopped.stderr, /\n\s+at /, "no stack trace");
+    const resumed = await cli(["arena", "run", file, "--resume", "--json"]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).complete, true);
   });
 });

@@ -166,8 +166,8 @@ describe("demo: interrupted demos resume; LLM judge; failures", function () {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /tslm: ConfigError: no model in .*no-such-model \(config\.json is missing\)/);
     const badNumber = await startCli(["demo", "--prompts", "many", "--out", runs, "--cache", cache]);
-    assert.equal(badNumber.code, 1);
-    assert.match(badNumber.stderr, /--prompts expects an integer, got 'many'/);
+    assert.equal(badNumber.code, 2, "a bad option value");
+    assert.match(badNumber.stderr, /--prompts expects an integer > 0, got 'many'/);
     const usage = await startCli(["demo", "--no-such-flag"], { env: childEnv() });
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown option '--no-such-flag'/);

@@ -63,7 +63,7 @@ describe("CLI: generate, export gguf, inspect", function () {
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /FormatError: no config.json in the model folder/);
     const badType = tslm("export", "gguf", "--model", modelDir, "--out", join(dir, "x.gguf"), "--type", "q4_k");
-    assert.equal(badType.status, 1);
+    assert.equal(badType.status, 2, "a bad option value");
     assert.match(badType.stderr, /--type must be f32, f16 or q8_0, got 'q4_k'/);
     const corrupt = join(dir, "corrupt.gguf");
     writeFileSync(corrupt, Buffer.from("GGUF\x07\x00\x00\x00", "latin1"));

@@ -6,97 +6,79 @@
  */
 import type { Command } from "commander";
 import { printResult } from "../output.js";
-import { TslmError } from "../../util/errors.js";
+import { defineCommand } from "../command.js";
+import { BACKEND_FLAG } from "../common-flags.js";
+import { z } from "../../util/config.js";
+import { TslmError, UsageError } from "../../util/errors.js";
+import { MAX_TOKENS } from "../../data/config.js";
 
-interface GenerateFlags {
-  model: string;
-  prompt: string;
-  chat?: boolean;
-  system?: string;
-  maxTokens: string;
-  temperature: string;
-  topK: string;
-  topP: string;
-  repetitionPenalty: string;
-  seed: string;
-  stop?: string[];
-  noCache?: boolean;
-  cache?: boolean;
-  backend?: string;
-  json?: boolean;
-}
+const GenerateSchema = z.strictObject({
+  model: z.string().describe("Hugging Face model folder"),
+  prompt: z.string().describe("prompt text (the user message with --chat)"),
+  chat: z.boolean().default(false).describe("render the prompt as a user message through the model's chat template"),
+  system: z.string().optional().describe("with --chat: a system message first"),
+  maxTokens: z.number().int().min(0).max(MAX_TOKENS).default(128).describe("most tokens to generate"),
+  temperature: z.number().min(0).default(0).describe("0 = greedy; > 0 samples"),
+  topK: z.number().int().min(0).default(0).describe("sample from the k most likely tokens (0 = off)"),
+  topP: z.number().gt(0).max(1).default(1).describe("nucleus sampling threshold (1 = off)"),
+  repetitionPenalty: z.number().positive().default(1).describe("CTRL repetition penalty (1 = off; below 1 favours repeats)"),
+  seed: z.number().int().default(0).describe("sampling seed"),
+  stop: z.array(z.string()).optional().describe("stop when the text contains one of these"),
+  cache: z.boolean().default(true).describe("reuse the KV cache between steps"),
+  ...BACKEND_FLAG,
+  json: z.boolean().default(false).describe("print one JSON object instead of streaming text"),
+});
+type GenerateFlags = z.output<typeof GenerateSchema>;
 
-function number(flag: string, value: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    const range = [opts.min !== undefined ? `>= ${opts.min}` : "", opts.max !== undefined ? `<= ${opts.max}` : ""].filter(Boolean).join(" and ");
-    throw new TslmError(`${flag} expects ${opts.integer ? "an integer" : "a number"}${range ? ` ${range}` : ""}, got '${value}'`, { key: flag });
+async function run(flags: GenerateFlags): Promise<void> {
+  if (!flags.chat && flags.system !== undefined) throw new UsageError("--system needs --chat", "--system");
+  const { init } = await import("../../tensor/init.js");
+  const backend = await init({ backend: flags.backend });
+  const { loadModel } = await import("../../model/io.js");
+  const { generate } = await import("../../model/generate.js");
+  const model = await loadModel(flags.model, { base: "stored" }); // frozen: 16-bit checkpoints stay 16-bit
+  try {
+    if (!model.tokenizer) throw new TslmError("the model folder has no tokenizer.json", { file: flags.model });
+    const messages = flags.chat ? [...(flags.system ? [{ role: "system", content: flags.system }] : []), { role: "user", content: flags.prompt }] : null;
+    const result = await generate(model, model.tokenizer, messages ?? flags.prompt, {
+      maxNewTokens: flags.maxTokens,
+      temperature: flags.temperature,
+      topK: flags.topK,
+      topP: flags.topP,
+      repetitionPenalty: flags.repetitionPenalty,
+      seed: flags.seed,
+      stop: flags.stop,
+      useCache: flags.cache,
+      onText: flags.json ? undefined : (t) => process.stdout.write(t),
+    });
+    if (flags.json) {
+      printResult(true, {
+        model: flags.model,
+        backend: backend.chosen,
+        text: result.text,
+        finish_reason: result.finishReason,
+        usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens },
+        timings: { prefill_ms: result.timings.prefillMs, decode_ms: result.timings.decodeMs, tokens_per_second: result.timings.tokensPerSecond },
+      }, () => "");
+    } else {
+      process.stdout.write("\n");
+      process.stderr.write(`[${result.usage.completionTokens} tokens, ${result.timings.tokensPerSecond.toFixed(1)} tok/s, finish: ${result.finishReason}, backend: ${backend.chosen}]\n`);
+    }
+  } finally {
+    model.dispose();
   }
-  return n;
 }
 
 export function register(program: Command): void {
-  program
-    .command("generate")
-    .description("Generate text with a local model folder (config.json + safetensors + tokenizer.json).")
-    .requiredOption("--model <dir>", "Hugging Face model folder")
-    .requiredOption("--prompt <text>", "prompt text (the user message with --chat)")
-    .option("--chat", "render the prompt as a user message through the model's chat template")
-    .option("--system <text>", "with --chat: a system message first")
-    .option("--max-tokens <n>", "most tokens to generate", "128")
-    .option("--temperature <t>", "0 = greedy; > 0 samples", "0")
-    .option("--top-k <k>", "sample from the k most likely tokens (0 = off)", "0")
-    .option("--top-p <p>", "nucleus sampling threshold (1 = off)", "1")
-    .option("--repetition-penalty <r>", "CTRL repetition penalty (1 = off)", "1")
-    .option("--seed <n>", "sampling seed", "0")
-    .option("--stop <text...>", "stop when the text contains one of these")
-    .option("--no-cache", "recompute the whole sequence each step (for comparison)")
-    .option("--backend <name>", "TF.js backend: auto, native, wasm, cpu (default: TSLM_BACKEND or auto)")
-    .option("--json", "print one JSON object instead of streaming text")
-    .action(async (flags: GenerateFlags) => {
-      const options = {
-        maxNewTokens: number("--max-tokens", flags.maxTokens, { integer: true, min: 0 }),
-        temperature: number("--temperature", flags.temperature, { min: 0 }),
-        topK: number("--top-k", flags.topK, { integer: true, min: 0 }),
-        topP: number("--top-p", flags.topP, { min: 0, max: 1 }),
-        repetitionPenalty: number("--repetition-penalty", flags.repetitionPenalty, { min: 0 }),
-        seed: number("--seed", flags.seed, { integer: true }),
-        stop: flags.stop,
-        useCache: flags.cache !== false,
-      };
-      const { init } = await import("../../tensor/init.js");
-      const backend = await init(flags.backend ? { backend: flags.backend as never } : {});
-      const { loadModel } = await import("../../model/io.js");
-      const { generate } = await import("../../model/generate.js");
-      const model = await loadModel(flags.model);
-      try {
-        if (!model.tokenizer) throw new TslmError("the model folder has no tokenizer.json", { file: flags.model });
-        const messages = flags.chat
-          ? [...(flags.system ? [{ role: "system", content: flags.system }] : []), { role: "user", content: flags.prompt }]
-          : null;
-        if (!flags.chat && flags.system) throw new TslmError("--system needs --chat", { key: "--system" });
-        const stream = !flags.json;
-        const result = await generate(model, model.tokenizer, messages ?? flags.prompt, {
-          ...options,
-          onText: stream ? (t) => process.stdout.write(t) : undefined,
-        });
-        if (flags.json) {
-          printResult(true, {
-            model: flags.model,
-            backend: backend.chosen,
-            text: result.text,
-            finish_reason: result.finishReason,
-            usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens },
-            timings: { prefill_ms: result.timings.prefillMs, decode_ms: result.timings.decodeMs, tokens_per_second: result.timings.tokensPerSecond },
-          }, () => "");
-        } else {
-          process.stdout.write("\n");
-          process.stderr.write(
-            `[${result.usage.completionTokens} tokens, ${result.timings.tokensPerSecond.toFixed(1)} tok/s, finish: ${result.finishReason}, backend: ${backend.chosen}]\n`,
-          );
-        }
-      } finally {
-        model.dispose();
-      }
-    });
+  defineCommand(program, {
+    name: "generate",
+    description: "Generate text with a local model folder (config.json + safetensors + tokenizer.json).",
+    options: GenerateSchema,
+    flags: {
+      hints: { model: "<dir>", prompt: "<text>", system: "<text>", stop: "<text...>" },
+      variadic: ["stop"],
+      describe: { cache: "recompute the whole sequence each step instead of reusing the KV cache (for comparison)" },
+    },
+    run,
+  });
 }

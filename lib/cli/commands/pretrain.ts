@@ -6,52 +6,39 @@
  * interrupted run from its checkpoints.
  */
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
 import { printResult } from "../output.js";
+import { defineCommand } from "../command.js";
+import { flagsFromSchema, resolveFlags } from "../flags.js";
+import { JSON_FLAG } from "../common-flags.js";
+import { z } from "../../util/config.js";
 import { PretrainConfigSchema } from "../../train/pretrain.js";
-import { configFlags } from "../../train/config-flags.js";
-import { addConfigOptions, configFromFlags, resolveWithFile } from "./finetune.js";
-import { DataError } from "../../util/errors.js";
+import { readCorpusFile } from "../../data/read.js";
 
-/** Reads a corpus: `.txt` (documents separated by blank lines) or `.jsonl` with a `text` field. */
-function readCorpus(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  if (file.endsWith(".jsonl")) {
-    return text.split("\n").filter((l) => l.trim()).map((l, i) => {
-      let v: unknown;
-      try {
-        v = JSON.parse(l);
-      } catch (e) {
-        throw new DataError(`unparsable JSON line: ${(e as Error).message}`, { file, line: i + 1 });
-      }
-      const t = (v as { text?: unknown })?.text;
-      if (typeof t !== "string") throw new DataError("each line needs a string 'text' field", { file, line: i + 1 });
-      return t;
-    });
-  }
-  return text.split(/\n\s*\n/).filter((d) => d.trim());
-}
+/** The corpus is a list of documents: from --corpus-file, or the embedded one (--corpus-repeats, --world-seed). */
+const PRETRAIN_SPECS = flagsFromSchema(PretrainConfigSchema, { skip: ["corpus"], hints: { out: "<dir>", workDir: "<dir>" }, configFile: true });
 
 export function register(program: Command): void {
-  const specs = configFlags(PretrainConfigSchema, { skip: ["corpus"] });
-  const cmd = program
-    .command("pretrain")
-    .description("Pretrain a small LLaMA-architecture model and its BPE tokenizer from scratch (default: the embedded skills corpus).")
-    .argument("[config]", "YAML file with pretraining settings; flags override it")
-    .option("--corpus-file <file>", "corpus: .txt (blank-line separated documents) or .jsonl with a text field")
-    .option("--json", "print one JSON object");
-  addConfigOptions(cmd, specs);
-  cmd.action(async (configFile: string | undefined, flags: Record<string, unknown>) => {
-    const fromFlags = configFromFlags(flags, specs);
-    if (typeof flags.corpusFile === "string") fromFlags.corpus = readCorpus(flags.corpusFile);
-    const cfg = await resolveWithFile(PretrainConfigSchema, configFile, fromFlags);
-    const { pretrain } = await import("../../train/pretrain.js");
-    const r = await pretrain(cfg, { log: (l) => process.stderr.write(l + "\n") });
-    const last = r.run.evals[r.run.evals.length - 1];
-    const result = { dir: r.dir, parameters: r.parameters, vocabSize: r.tokenizer.vocabSize, steps: r.run.steps, validationLoss: last?.loss ?? null, throughput: r.run.throughput };
-    printResult(flags.json as boolean | undefined, result, () =>
-      `model written to ${r.dir}: ${r.parameters.toLocaleString("en-US")} parameters, vocabulary ${r.tokenizer.vocabSize}, ${r.run.steps} steps, validation loss ${last ? last.loss.toFixed(4) : "-"}, ${Math.round(r.run.throughput.tokensPerSecond)} tokens/s`,
-    );
-    r.run.model.dispose();
+  defineCommand(program, {
+    name: "pretrain",
+    description: "Pretrain a small LLaMA-architecture model and its BPE tokenizer from scratch (default: the embedded skills corpus).",
+    args: [["[config]", "YAML file with pretraining settings; flags override it"]],
+    options: z.strictObject({
+      corpusFile: z.string().optional().describe("corpus: .jsonl with a text field, or text with documents separated by blank lines (default: the embedded corpus)"),
+      ...JSON_FLAG,
+    }),
+    flags: { hints: { corpusFile: "<file>" } },
+    more: [PRETRAIN_SPECS],
+    async run(flags, [configFile]: [string | undefined], cmd) {
+      const cfg = resolveFlags(PretrainConfigSchema, cmd, PRETRAIN_SPECS, configFile);
+      if (flags.corpusFile !== undefined) cfg.corpus = readCorpusFile(flags.corpusFile);
+      const { pretrain } = await import("../../train/pretrain.js");
+      const r = await pretrain(cfg, { log: (l) => process.stderr.write(l + "\n") });
+      const last = r.run.evals[r.run.evals.length - 1];
+      const result = { dir: r.dir, parameters: r.parameters, vocabSize: r.tokenizer.vocabSize, steps: r.run.steps, validationLoss: last?.loss ?? null, throughput: r.run.throughput };
+      printResult(flags.json, result, () =>
+        `model written to ${r.dir}: ${r.parameters.toLocaleString("en-US")} parameters, vocabulary ${r.tokenizer.vocabSize}, ${r.run.steps} steps, validation loss ${last ? last.loss.toFixed(4) : "-"}, ${Math.round(r.run.throughput.tokensPerSecond)} tokens/s`,
+      );
+      r.run.model.dispose();
+    },
   });
 }
