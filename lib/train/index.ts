@@ -10,7 +10,7 @@ export { prepareModel, stableName, type PreparedModel } from "./setup.js";
 export { exportRun, type ExportResult } from "./export.js";
 export { lossChartSpec, trainingDisplay, type TrainingDisplay, type LossRow } from "./display.js";
 export { finetune, planSteps, type FinetuneOptions, type FinetuneRun, type TrainerDeps } from "./trainer.js";
-export { resumeFrom, checkResumable, dataFingerprint, type EvalRecord, type RunProgress } from "./resume.js";
+export { resumeFrom, checkResumable, dataFingerprint, type EvalRecord, type TrainingProgress } from "./resume.js";
 export { openTrainingLog, METRICS_FILE, type TrainingLog } from "./training-log.js";
 export { pretrain, PretrainConfigSchema, PRETRAIN_SPECIAL_TOKENS, LLM_STUDIO_CHAT_TEMPLATE, type PretrainConfig, type PretrainConfigInput, type PretrainResult } from "./pretrain.js";
 export { EMBEDDED_MODEL_NAME, embeddedModelDir, loadEmbeddedModel, SKILLS_DATA, SKILLS_FINETUNE, skillsDataset, finetuneSkills, evaluateSkills, writeSkillsFiles, quantizationPerplexity, type SkillsRunOptions, type QuantizedPerplexity } from "./skills.js";

@@ -25,7 +25,7 @@ export interface EvalRecord extends Omit<EvalResult, "predictions"> {
 }
 
 /** Where a run stands (what a checkpoint keeps besides tensors). */
-export interface RunProgress {
+export interface TrainingProgress {
   /** Optimizer steps done. */
   step: number;
   /** The next batch to read. */
@@ -41,7 +41,7 @@ export interface RunProgress {
 }
 
 /** The progress of a run that has not started. */
-export function freshProgress(): RunProgress {
+export function freshProgress(): TrainingProgress {
   return { step: 0, position: { epoch: 0, batch: 0 }, history: [], evals: [], seconds: 0, resumedFrom: null, lastCheckpoint: null };
 }
 
@@ -116,7 +116,7 @@ export interface ResumeInput {
  * a fresh start when there is no checkpoint.
  * @throws ConfigError / DataError when the config or data differ from the checkpoint's.
  */
-export function resumeFrom(input: ResumeInput): RunProgress {
+export function resumeFrom(input: ResumeInput): TrainingProgress {
   const { cfg, outputDir, log } = input;
   const ck = latestCheckpoint(outputDir, log);
   if (!ck) {

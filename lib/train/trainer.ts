@@ -37,7 +37,7 @@ import { evaluate, type EvalResult } from "./evaluate.js";
 import { CHECKPOINT_FORMAT, writeCheckpoint, type CheckpointHooks, type StepRecord, type TrainerState } from "./checkpoint.js";
 import { trainingDisplay, type TrainingDisplay } from "./display.js";
 import { exportRun, type ExportResult } from "./export.js";
-import { dataFingerprint, freshProgress, resumeFrom, trajectory, type EvalRecord, type RunProgress } from "./resume.js";
+import { dataFingerprint, freshProgress, resumeFrom, trajectory, type EvalRecord, type TrainingProgress } from "./resume.js";
 import { openTrainingLog, type TrainingLog } from "./training-log.js";
 import { checkLoraRank } from "../model/limits.js";
 
@@ -155,7 +155,7 @@ function epochAt(run: Run, pos: DataPosition): number {
 }
 
 /** Evaluates on the validation samples (if any) and records the result. */
-async function evaluateNow(run: Run, p: RunProgress): Promise<void> {
+async function evaluateNow(run: Run, p: TrainingProgress): Promise<void> {
   if (run.dataset.validation.length === 0) return;
   const { cfg, prepared, display } = run;
   if (prepared.lora) prepared.lora.context.training = false;
@@ -177,12 +177,12 @@ async function evaluateNow(run: Run, p: RunProgress): Promise<void> {
 }
 
 /** The advice a numeric failure ends with. */
-function numericAdvice(p: RunProgress): string {
+function numericAdvice(p: TrainingProgress): string {
   return (p.lastCheckpoint ? `The last good checkpoint is ${p.lastCheckpoint}.` : "No checkpoint was written yet.") + " Try a lower learning rate or gradient clipping (gradClip).";
 }
 
 /** Writes a checkpoint of the run as it stands (refusing non-finite weights when nanGuard is on). */
-function saveCheckpoint(run: Run, p: RunProgress): void {
+function saveCheckpoint(run: Run, p: TrainingProgress): void {
   if (!run.outputDir) return;
   const { cfg, prepared, optimizer } = run;
   run.display.status("saving checkpoint");
@@ -207,7 +207,7 @@ function saveCheckpoint(run: Run, p: RunProgress): void {
  * gradient, the NaN guard, clipping and the update.
  * @returns the step's record and the input tokens it read (padding excluded).
  */
-function optimizerStep(run: Run, p: RunProgress): { rec: StepRecord; inputTokens: number } {
+function optimizerStep(run: Run, p: TrainingProgress): { rec: StepRecord; inputTokens: number } {
   const { cfg, dataset, prepared, plan } = run;
   const batches: Batch[] = [];
   for (let k = 0; k < cfg.gradAccumulation; k++) {
@@ -236,7 +236,7 @@ function optimizerStep(run: Run, p: RunProgress): { rec: StepRecord; inputTokens
 }
 
 /** Steps until the planned total or an abort, evaluating and checkpointing on schedule. */
-async function trainLoop(run: Run, p: RunProgress): Promise<{ status: FinetuneRun["status"]; tokens: number; seconds: number }> {
+async function trainLoop(run: Run, p: TrainingProgress): Promise<{ status: FinetuneRun["status"]; tokens: number; seconds: number }> {
   const { deps, plan } = run;
   let tokens = 0;
   const secondsBefore = p.seconds;
