@@ -186,7 +186,7 @@ export function flagsFromSchema(schema: z.ZodType, options: FlagOptions = {}): F
 function describeRange(r: NumberRange): string {
   const bounds: string[] = [];
   if (r.min !== undefined) bounds.push(`${r.minInclusive ? ">=" : ">"} ${r.min}`);
-  if (r.max !== undefined && !(r.integer && r.max >= Number.MAX_SAFE_INTEGER)) bounds.push(`${r.maxInclusive ? "<=" : "<"} ${r.max.toLocaleString("en-US").replace(/,/g, "")}`);
+  if (r.max !== undefined && !(r.integer && r.max >= Number.MAX_SAFE_INTEGER)) bounds.push(`${r.maxInclusive ? "<=" : "<"} ${r.max}`);
   return (r.integer ? "an integer" : "a number") + (bounds.length ? ` ${bounds.join(" and ")}` : "");
 }
 
