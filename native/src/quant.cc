@@ -132,10 +132,83 @@ constexpr int64_t kTileFloats = int64_t{4} << 20;
 
 thread_local std::vector<float> tile_w, tile_a, tile_c;
 
-/** out[t, rows] = x[t, cols] @ W^T, W streamed row by row (each row decoded once into L1). */
+/** 8 16-bit values (bf16 or f16) widened to float32. */
+template <QuantKind K>
+inline __m256 load8(const uint16_t* p) {
+  __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  if constexpr (K == QuantKind::kBf16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  else return _mm256_cvtph_ps(h);
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_hadd_ps(s, s);
+  s = _mm_hadd_ps(s, s);
+  return _mm_cvtss_f32(s);
+}
+
+/**
+ * out[i, r] = x[i] . W[r] for 16-bit W, reading W once: four rows at a time
+ * share each load of x, and the 16-bit values widen in registers (no
+ * decoded copy), so the loop runs at memory speed.
+ */
+template <QuantKind K>
+void stream16(const float* x, const Packed& w, float* out, int64_t t, int64_t r0, int64_t r1) {
+  const int64_t rows = w.rows, cols = w.cols, c8 = cols & ~int64_t{7};
+  const uint16_t* base = reinterpret_cast<const uint16_t*>(w.words);
+  auto tail = [&](const uint16_t* row, const float* xi, int64_t j) {
+    float s = 0;
+    for (; j < cols; j++) {
+      float v;
+      if constexpr (K == QuantKind::kBf16) {
+        uint32_t u = static_cast<uint32_t>(row[j]) << 16;
+        std::memcpy(&v, &u, 4);
+      } else {
+        v = _cvtsh_ss(row[j]);
+      }
+      s += v * xi[j];
+    }
+    return s;
+  };
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const uint16_t* w0 = base + r * cols;
+    for (int64_t i = 0; i < t; i++) {
+      const float* xi = x + i * cols;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+      for (int64_t j = 0; j < c8; j += 8) {
+        const __m256 xv = _mm256_loadu_ps(xi + j);
+        a0 = _mm256_fmadd_ps(load8<K>(w0 + j), xv, a0);
+        a1 = _mm256_fmadd_ps(load8<K>(w0 + cols + j), xv, a1);
+        a2 = _mm256_fmadd_ps(load8<K>(w0 + 2 * cols + j), xv, a2);
+        a3 = _mm256_fmadd_ps(load8<K>(w0 + 3 * cols + j), xv, a3);
+      }
+      float* o = out + i * rows + r;
+      o[0] = hsum(a0) + tail(w0, xi, c8);
+      o[1] = hsum(a1) + tail(w0 + cols, xi, c8);
+      o[2] = hsum(a2) + tail(w0 + 2 * cols, xi, c8);
+      o[3] = hsum(a3) + tail(w0 + 3 * cols, xi, c8);
+    }
+  }
+  for (; r < r1; r++) {
+    const uint16_t* wr = base + r * cols;
+    for (int64_t i = 0; i < t; i++) {
+      const float* xi = x + i * cols;
+      __m256 a = _mm256_setzero_ps();
+      for (int64_t j = 0; j < c8; j += 8) a = _mm256_fmadd_ps(load8<K>(wr + j), _mm256_loadu_ps(xi + j), a);
+      out[i * rows + r] = hsum(a) + tail(wr, xi, c8);
+    }
+  }
+}
+
+/** out[t, rows] = x[t, cols] @ W^T, W streamed row by row (each row decoded once, or widened in registers if 16-bit). */
 void stream_matmul(const float* x, const Packed& w, float* out, int64_t t) {
   const int64_t rows = w.rows, cols = w.cols;
-  parallel_for(rows, cols * (2 + t), [&](int64_t r0, int64_t r1) {
+  // Chunks of whole 4-row groups; cost ~ bytes read.
+  parallel_for((rows + 3) / 4, 4 * cols * (1 + t), [&](int64_t g0, int64_t g1) {
+    const int64_t r0 = g0 * 4, r1 = std::min(rows, g1 * 4);
+    if (w.kind == QuantKind::kBf16) return stream16<QuantKind::kBf16>(x, w, out, t, r0, r1);
+    if (w.kind == QuantKind::kF16) return stream16<QuantKind::kF16>(x, w, out, t, r0, r1);
     std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = r0; r < r1; r++) {
       decode_row(w, r, row.data());
