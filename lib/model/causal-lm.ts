@@ -17,7 +17,8 @@ import { FormatError, TslmError } from "../util/errors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { DenseLinear, releaseDense, transposedMatMulIsSlow, type Linear } from "./linear.js";
 import { KVCache } from "./kv-cache.js";
-import { batchMatMul, causalMask, embeddingLookup, nllRows, paddedCausalMask, rmsNorm } from "./ops.js";
+import { captureLinearState, checkpointSequential, drawsDropout, recordingGradients, type Segment } from "./checkpoint.js";
+import { batchMatMul, causalMask, chunkedNll, embeddingLookup, nllRows, paddedCausalMask, rmsNorm } from "./ops.js";
 import { RotaryTables, applyRotary } from "./rope.js";
 import { expectedWeights, isIgnorableTensor, linearSpecs, normAndEmbeddingShapes } from "./weights.js";
 
@@ -35,6 +36,12 @@ export interface ForwardOptions {
    * would alone. With a cache, give it on the first call; the cache keeps it.
    */
   padding?: readonly number[];
+  /**
+   * Activation checkpointing per decoder layer for this call (default: the
+   * model's setting, see `setGradientCheckpointing`). Only a differentiated
+   * pass without a cache is affected.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 export interface LossOptions {
@@ -44,12 +51,30 @@ export interface LossOptions {
    * true: `labels[:, t]` is already the target of position t.
    */
   shifted?: boolean;
+  /** Activation checkpointing per decoder layer for this call (default: the model's setting). */
+  gradientCheckpointing?: boolean;
+  /** Positions per chunk of the vocabulary-wide loss for this call; null: all at once (default: the model's setting). */
+  lossChunkTokens?: number | null;
 }
+
+/**
+ * Positions per chunk of the vocabulary-wide loss: a 151,936-wide float32
+ * chunk is 156 MB, and a chunk of 256 rows keeps the head's matmul efficient.
+ */
+export const DEFAULT_LOSS_CHUNK_TOKENS = 256;
 
 /** Label value that excludes a position from the loss (PyTorch's ignore_index). */
 export const IGNORE_INDEX = -100;
 
 let modelCounter = 0;
+
+/** Validates a loss chunk size (a positive integer, or null for none). */
+function checkChunk(tokens: number | null): number | null {
+  if (tokens !== null && !(Number.isInteger(tokens) && tokens >= 1)) {
+    throw new TslmError(`lossChunkTokens must be a positive integer or null, got ${tokens}`, { key: "lossChunkTokens" });
+  }
+  return tokens;
+}
 
 type Ids = tf.Tensor2D | number[][];
 
@@ -169,6 +194,60 @@ export class CausalLM {
 
   // ---- forward --------------------------------------------------------------------
 
+  /** Activation checkpointing per decoder layer in differentiated passes (see setGradientCheckpointing). */
+  private checkpointLayers = false;
+  /** Positions per chunk of the vocabulary-wide loss; null: all at once. */
+  private lossChunk: number | null = DEFAULT_LOSS_CHUNK_TOKENS;
+
+  /**
+   * Turns activation checkpointing per decoder layer on or off (transformers'
+   * `gradient_checkpointing_enable`). On, a differentiated pass (`loss`,
+   * `tokenLogProbs` or `hidden` inside `tf.variableGrads`) keeps each layer's
+   * input `[B*T, hidden]` only, and the backward pass recomputes one layer at
+   * a time: about one more forward pass of compute for a small fraction of the
+   * activation memory, with the same loss and gradients. Off by default; the
+   * trainer turns it on (its `gradientCheckpointing` setting). Passes without
+   * a gradient, and passes with a KV cache, are unaffected.
+   */
+  setGradientCheckpointing(on = true): void {
+    this.checkpointLayers = on;
+  }
+
+  get gradientCheckpointing(): boolean {
+    return this.checkpointLayers;
+  }
+
+  /**
+   * Positions per chunk of the loss over the vocabulary (`loss`,
+   * `tokenLogProbs`): the LM head and the cross-entropy run on this many rows
+   * at a time, so logits `[B*T, V]` never exist whole (default
+   * DEFAULT_LOSS_CHUNK_TOKENS; null: all rows at once). `forward` still
+   * returns whole logits.
+   */
+  setLossChunkTokens(tokens: number | null): void {
+    this.lossChunk = checkChunk(tokens);
+  }
+
+  get lossChunkTokens(): number | null {
+    return this.lossChunk;
+  }
+
+  /** Variables decoder layer `l` reads: its two norms and what its linears own. */
+  private layerVariables(l: number): tf.Variable[] {
+    const p = `model.layers.${l}.`;
+    const vs = [...this.params].filter(([name]) => name.startsWith(p)).map(([, v]) => v);
+    for (const [name, lin] of this.linears) if (name.startsWith(p)) vs.push(...(lin.variables?.() ?? []));
+    return vs;
+  }
+
+  /** Variables the LM head reads (a tied head reads the embedding, which its `variables()` leaves out as shared). */
+  private headVariables(): tf.Variable[] {
+    const vs = [...(this.linears.get("lm_head")!.variables?.() ?? [])];
+    const embed = this.params.get("model.embed_tokens.weight");
+    if (this.config.tieWordEmbeddings && embed) vs.push(embed);
+    return vs;
+  }
+
   /** A fresh KV cache sized for this model. */
   createCache(): KVCache {
     return new KVCache(this.config.numHiddenLayers);
@@ -193,19 +272,19 @@ export class CausalLM {
       const Tk = offset + T;
       // Rotary tables: shared [T, hd], or per row [B, 1, T, hd] for a padded batch. One decoding
       // step of a padded batch rotates x [B, n, 1, hd] as [1, 1, B*n, hd] with a table row per
-      // (row, head), the [T, hd] form that a fused rotary kernel takes.
+      // (row, head), the [T, hd] form that a fused rotary kernel takes: cos, sin for the H query
+      // heads, then for the KV heads. Layers read the tables from their argument `c` (see below).
       const starts = pad ? pad.map((p) => offset - p) : null;
-      let rotate: (x: tf.Tensor4D, n: number) => tf.Tensor4D;
-      if (starts && T === 1) {
-        const tabs = new Map([H, KV].map((n) => [n, this.rope.stepTables(starts, n)])); // [B*n, hd]
-        rotate = (x, n) => {
-          const t = tabs.get(n)!;
-          return tf.reshape(applyRotary(tf.reshape(x, [1, 1, B * n, hd]) as tf.Tensor4D, t.cos, t.sin), [B, n, 1, hd]) as tf.Tensor4D;
-        };
-      } else {
-        const { cos, sin } = starts ? this.rope.rowTables(starts, T) : this.rope.tables(offset, T);
-        rotate = (x) => applyRotary(x, cos, sin);
-      }
+      const step = starts !== null && T === 1;
+      const pair = (t: { cos: tf.Tensor; sin: tf.Tensor }) => [t.cos, t.sin];
+      const tables: tf.Tensor[] = step
+        ? [H, KV].flatMap((n) => pair(this.rope.stepTables(starts, n))) // [B*n, hd]
+        : pair(starts ? this.rope.rowTables(starts, T) : this.rope.tables(offset, T));
+      const rotate = (x: tf.Tensor4D, n: number, c: readonly tf.Tensor[]): tf.Tensor4D => {
+        if (!step) return applyRotary(x, c[0] as tf.Tensor2D | tf.Tensor4D, c[1] as tf.Tensor2D | tf.Tensor4D);
+        const [cos, sin] = (n === H ? c.slice(0, 2) : c.slice(2, 4)) as tf.Tensor2D[];
+        return tf.reshape(applyRotary(tf.reshape(x, [1, 1, B * n, hd]) as tf.Tensor4D, cos, sin), [B, n, 1, hd]) as tf.Tensor4D;
+      };
       const needMask = T > 1 || (cfg.slidingWindow !== null && Tk > cfg.slidingWindow) || (pad !== null && pad.some((p) => p > 0));
       const spec = { T, Tk, offset, repeat: rep, window: cfg.slidingWindow };
       const mask = !needMask ? null : pad ? paddedCausalMask({ ...spec, padding: pad }) : causalMask(spec); // [rep*T, Tk]
@@ -216,11 +295,16 @@ export class CausalLM {
       // [N, n*hd] -> [B, n, T, hd]; with one position the transpose is a no-op reshape.
       const heads = (x: tf.Tensor, n: number) =>
         (T === 1 ? tf.reshape(x, [B, n, 1, hd]) : tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3])) as tf.Tensor4D;
-      for (let l = 0; l < cfg.numHiddenLayers; l++) {
+      // The tensors every layer reads besides its input and weights, passed as `c`: a checkpointed
+      // layer is recomputed in the backward pass, after this tidy has released them, from copies.
+      const constants = mask ? [...tables, mask] : tables;
+      // Decoder layer l: h [N, D] -> [N, D].
+      const layer = (l: number, h: tf.Tensor, c: readonly tf.Tensor[]): tf.Tensor => {
+        const mask = c.length > tables.length ? c[tables.length] : null;
         const p = `model.layers.${l}`;
         const a = rmsNorm(h, this.params.get(`${p}.input_layernorm.weight`) as tf.Tensor1D, cfg.rmsNormEps);
-        let q = rotate(heads(this.linears.get(`${p}.self_attn.q_proj`)!.apply(a), H), H);
-        let k = rotate(heads(this.linears.get(`${p}.self_attn.k_proj`)!.apply(a), KV), KV);
+        let q = rotate(heads(this.linears.get(`${p}.self_attn.q_proj`)!.apply(a), H), H, c);
+        let k = rotate(heads(this.linears.get(`${p}.self_attn.k_proj`)!.apply(a), KV), KV, c);
         let v = heads(this.linears.get(`${p}.self_attn.v_proj`)!.apply(a), KV);
         if (cache) ({ k, v } = cache.append(l, k, v)); // [B, KV, Tk, hd]
         // Grouped-query attention without copying K/V: the rep query heads of
@@ -241,7 +325,14 @@ export class CausalLM {
         const gate = this.linears.get(`${p}.mlp.gate_proj`)!.apply(m); // [N, I]
         const up = this.linears.get(`${p}.mlp.up_proj`)!.apply(m);
         const act = fusedKernels().swiglu?.(gate, up) ?? tf.mul(tf.mul(gate, tf.sigmoid(gate)), up); // SwiGLU: silu(gate) * up
-        h = tf.add(h, this.linears.get(`${p}.mlp.down_proj`)!.apply(act));
+        return tf.add(h, this.linears.get(`${p}.mlp.down_proj`)!.apply(act));
+      };
+      if (!cache && (options.gradientCheckpointing ?? this.checkpointLayers) && recordingGradients()) {
+        // Keep each layer's input only; the backward pass recomputes one layer at a time.
+        const segments = Array.from({ length: cfg.numHiddenLayers }, (_, l): Segment => ({ run: (x, c) => layer(l, x, c), variables: this.layerVariables(l) }));
+        h = checkpointSequential(segments, h, { constants, replay: captureLinearState(this.linears.values()) });
+      } else {
+        for (let l = 0; l < cfg.numHiddenLayers; l++) h = layer(l, h, constants);
       }
       return tf.reshape(rmsNorm(h, this.params.get("model.norm.weight") as tf.Tensor1D, cfg.rmsNormEps), [B, T, D]) as tf.Tensor3D;
     });
@@ -292,7 +383,8 @@ export class CausalLM {
     if (lab.shape[0] !== B || lab.shape[1] !== T) {
       throw new TslmError(`labels shape ${JSON.stringify(lab.shape)} differs from inputIds shape ${JSON.stringify(ids.shape)}`);
     }
-    let h = this.hidden(ids); // [B, T, D]
+    const chunk = options.lossChunkTokens === undefined ? this.lossChunk : checkChunk(options.lossChunkTokens);
+    let h = this.hidden(ids, { gradientCheckpointing: options.gradientCheckpointing }); // [B, T, D]
     let Tp = T;
     if (!options.shifted) {
       Tp = T - 1;
@@ -300,11 +392,21 @@ export class CausalLM {
       lab = tf.slice(lab, [0, 1], [B, Tp]);
     }
     const V = this.config.vocabSize;
-    const logits = tf.reshape(this.linears.get("lm_head")!.apply(h), [B * Tp, V]) as tf.Tensor2D; // [N, V]
+    const head = this.linears.get("lm_head")!;
     const flat = tf.reshape(lab, [B * Tp]) as tf.Tensor1D;
     const valid = tf.notEqual(flat, IGNORE_INDEX);
     const safe = tf.where(valid, flat, tf.zerosLike(flat)) as tf.Tensor1D;
-    return { nll: nllRows(logits, safe), weights: tf.cast(valid, "float32") as tf.Tensor1D, shape: [B, Tp] };
+    const weights = tf.cast(valid, "float32") as tf.Tensor1D;
+    if (chunk === null) {
+      const logits = tf.reshape(head.apply(h), [B * Tp, V]) as tf.Tensor2D; // [N, V]
+      return { nll: nllRows(logits, safe), weights, shape: [B, Tp] };
+    }
+    // The head and the cross-entropy over `chunk` rows at a time: logits [chunk, V], never [N, V].
+    const rows = tf.reshape(h, [B * Tp, h.shape[2]]) as tf.Tensor2D; // [N, D]
+    const perChunk = drawsDropout(head) ? Math.max(B * Tp, 1) : chunk; // one mask for all rows, as the plain path draws it
+    const taped = recordingGradients();
+    const nll = chunkedNll(rows, safe, (x) => head.apply(x) as tf.Tensor2D, perChunk, taped ? { variables: this.headVariables(), replay: captureLinearState(this.linears.values()) } : {});
+    return { nll, weights, shape: [B, Tp] };
   }
 
   /** Validates left padding against the batch: one entry per row, each leaving the row a real token. */

@@ -1,6 +1,7 @@
 /**
  * Building blocks of the decoder that TF.js lacks or computes badly:
- * RMSNorm, an embedding lookup and a cross-entropy with explicit gradients.
+ * RMSNorm, an embedding lookup and a cross-entropy with explicit gradients
+ * (also over row chunks, so that vocabulary-wide logits never exist whole).
  *
  * The embedding and cross-entropy carry their own gradients (tf.customGrad)
  * so that training works on every backend: TF.js's gather gradient needs an
@@ -10,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedKernels } from "../tensor/fused.js";
+import { chunkedRows, type ReplayState } from "./checkpoint.js";
 
 /** tf.customGrad's parameter type (not exported by name from tfjs-core). */
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
@@ -75,6 +77,27 @@ export function nllRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
     return { value, gradFunc };
   }) as unknown as CustomGradFn);
   return f(logits, labels) as tf.Tensor1D;
+}
+
+/**
+ * `nllRows(head(h), labels)` for h `[N, D]` computed `rows` rows at a time,
+ * so that the vocabulary-wide logits `[N, V]` never exist at once (at a
+ * 151,936-token vocabulary, 4 x 256 positions are 622 MB of float32 logits
+ * per copy). Under a tape, a head without trainable variables costs nothing
+ * more (each chunk's gradient with respect to h is taken in the forward
+ * pass); a trainable head (full fine-tuning, LoRA on `lm_head`) recomputes
+ * each chunk's logits in the backward pass. See `chunkedRows`.
+ * @param variables what `head` reads (its trainable float32 ones get gradients)
+ */
+export function chunkedNll(
+  h: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  head: (x: tf.Tensor2D) => tf.Tensor2D,
+  rows: number,
+  options: { variables?: readonly tf.Variable[]; replay?: ReplayState } = {},
+): tf.Tensor1D {
+  const f = (x: tf.Tensor, [lab]: readonly tf.Tensor[]) => nllRows(head(x as tf.Tensor2D), lab as tf.Tensor1D); // [rows]
+  return chunkedRows(f, h, rows, { ...options, rowConstants: [labels] }) as tf.Tensor1D;
 }
 
 /** Additive causal mask for the attention scores, as a host array. */

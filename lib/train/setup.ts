@@ -40,6 +40,7 @@ export function prepareModel(model: CausalLM, cfg: TrainConfig): PreparedModel {
   }
   // Before quantizing (seconds at real sizes): an impossible rank fails at once.
   if (cfg.method === "lora") checkLoraRank(model.config, cfg.lora);
+  model.setGradientCheckpointing(cfg.gradientCheckpointing);
   const q = quantizeModel(model, cfg.quantization);
   const quantizedLayers = q.quantized;
   const unquantizedLayers = q.skipped;
