@@ -4,8 +4,11 @@
  * SwiGLU MLP -> residual), final RMSNorm, LM head (tied or not). Covers
  * `llama`, `mistral` (sliding window) and `qwen2` (q/k/v bias).
  *
- * Weights are `tf.Variable`s keyed by Hugging Face names. Every projection
- * is a pluggable `Linear` (see linear.ts) keyed by its PEFT module name.
+ * Weights are `tf.Variable`s keyed by Hugging Face names, or, for a frozen
+ * base (`WeightStorage`), packed in the precision they are stored in (BF16 /
+ * F16 halves) or quantized while loading (int8 / int4 / nf4), the embedding
+ * included. Every projection is a pluggable `Linear` (see linear.ts) keyed by
+ * its PEFT module name.
  * All computation runs inside `tf.tidy`; `forward`/`loss` are
  * differentiable with `tf.variableGrads`.
  */
@@ -15,7 +18,11 @@ import type { LlamaConfig } from "../formats/hf-config.js";
 import type { HostTensor } from "../formats/safetensors.js";
 import { FormatError, TslmError } from "../util/errors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { adoptTensor } from "../tensor/native/backend.js";
+import type { PackedWeight } from "../tensor/fused.js";
 import { DenseLinear, releaseDense, transposedMatMulIsSlow, type Linear } from "./linear.js";
+import { dequantize, packedRows, QUANT_BLOCK, quantizeHost, QuantizedLinear, type QuantKind } from "./quant.js";
+import { hostSource, type WeightSource } from "./weight-source.js";
 import { KVCache } from "./kv-cache.js";
 import { captureLinearState, checkpointSequential, drawsDropout, recordingGradients, type Segment } from "./checkpoint.js";
 import { batchMatMul, causalMask, chunkedNll, embeddingLookup, nllRows, paddedCausalMask, rmsNorm } from "./ops.js";
@@ -42,6 +49,27 @@ export interface ForwardOptions {
    * pass without a cache is affected.
    */
   gradientCheckpointing?: boolean;
+}
+
+/**
+ * How a model holds its base weights. Frozen kinds never expand a weight to
+ * float32 as a whole: matmuls and embedding lookups read the packed form.
+ */
+export interface WeightStorage {
+  /**
+   * - "float32" (default): every weight a trainable float32 variable (full
+   *   fine-tuning, exact reference comparisons).
+   * - "stored": frozen weights kept as the checkpoint stores them: BF16 and
+   *   F16 stay 16-bit (2 bytes a parameter), F32 stays float32. For LoRA and
+   *   decoding.
+   * - "int8" | "int4" | "nf4": frozen, linear layers and the embedding
+   *   quantized while loading, one tensor at a time (QLoRA).
+   */
+  base?: "float32" | "stored" | Exclude<QuantKind, "bf16" | "f16">;
+  /** With a quantized base: keep the embedding and LM head as stored (16-bit) instead of quantizing them. Default false. */
+  wideEmbeddings?: boolean;
+  /** Elements per scale of the 4-bit kinds (default 64, QLoRA's). */
+  blockSize?: number;
 }
 
 export interface LossOptions {
@@ -91,42 +119,92 @@ export class CausalLM {
   private readonly id = modelCounter++;
   private disposed = false;
 
+  /** The embedding in packed form (frozen base), or null when it is a float32 variable. */
+  private readonly embedPacked: PackedWeight | null = null;
+
   /**
-   * Builds a model from host tensors keyed by HF names (what a checkpoint
-   * holds). Every expected tensor must be present with its shape; unknown
-   * tensors are refused by name.
+   * Builds a model from tensors keyed by HF names (a checkpoint's, in memory
+   * or read one at a time from disk). Every expected tensor must be present
+   * with its shape; unknown tensors are refused by name.
    */
-  constructor(readonly config: LlamaConfig, weights: Map<string, HostTensor>, source?: string) {
+  constructor(readonly config: LlamaConfig, weights: ReadonlyMap<string, HostTensor> | WeightSource, source?: string, storage: WeightStorage = {}) {
+    const src = weights instanceof Map ? hostSource(weights, source) : (weights as WeightSource);
+    source ??= src.origin;
     const expected = expectedWeights(config);
-    for (const [name, t] of weights) {
+    for (const [name, shapeGot] of src.shapes) {
       if (isIgnorableTensor(name)) continue;
       if (name === "lm_head.weight" && config.tieWordEmbeddings) continue; // some checkpoints store the tied copy
       const shape = expected.get(name);
       if (!shape) throw new FormatError(`unexpected tensor '${name}' for a ${config.modelType} model with this config`, { file: source, key: name });
-      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
-        throw new FormatError(`tensor '${name}' has shape ${JSON.stringify(t.shape)}, config.json implies ${JSON.stringify(shape)}`, { file: source, key: name });
+      if (shape.length !== shapeGot.length || shape.some((d, i) => d !== shapeGot[i])) {
+        throw new FormatError(`tensor '${name}' has shape ${JSON.stringify(shapeGot)}, config.json implies ${JSON.stringify(shape)}`, { file: source, key: name });
       }
-      if (t.data instanceof Int32Array) throw new FormatError(`tensor '${name}' is integer; float weights expected`, { file: source, key: name });
+      if (src.dtype(name) === "I32") throw new FormatError(`tensor '${name}' is integer; float weights expected`, { file: source, key: name });
     }
     for (const name of expected.keys()) {
-      if (!weights.has(name)) throw new FormatError(`missing tensor '${name}'`, { file: source, key: name });
+      if (!src.shapes.has(name)) throw new FormatError(`missing tensor '${name}'`, { file: source, key: name });
     }
+    const base = storage.base ?? "float32";
+    const frozen = base !== "float32";
+    // Each tensor is read, turned into its tensor and dropped before the next: loading peaks near the final size.
     const variable = (name: string): tf.Variable => {
-      const t = weights.get(name)!;
-      return tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, "float32"), true, `m${this.id}/${name}`));
+      const data = src.float32(name);
+      const shape = [...src.shapes.get(name)!];
+      return tf.tidy(() => tf.variable(src.fresh ? adoptTensor(data, shape, "float32") : tf.tensor(data, shape, "float32"), !frozen, `m${this.id}/${name}`));
     };
-    for (const name of normAndEmbeddingShapes(config).keys()) this.params.set(name, variable(name));
+    const packed = (name: string, embedding: boolean): PackedWeight | null => (frozen ? this.pack(src, name, embedding, storage) : null);
+    for (const name of normAndEmbeddingShapes(config).keys()) {
+      if (name === "model.embed_tokens.weight") {
+        this.embedPacked = packed(name, true);
+        if (this.embedPacked) continue;
+      }
+      this.params.set(name, variable(name));
+    }
     for (const s of linearSpecs(config)) {
       if (s.name === "lm_head" && config.tieWordEmbeddings) {
+        if (this.embedPacked) {
+          this.linears.set(s.name, new QuantizedLinear(s.name, this.embedPacked, null, true));
+          continue;
+        }
         const embed = this.params.get("model.embed_tokens.weight") as tf.Variable<tf.Rank.R2>;
         this.linears.set(s.name, new DenseLinear(s.name, embed, null, true));
         continue;
       }
-      const w = variable(`${s.name}.weight`) as tf.Variable<tf.Rank.R2>;
       const b = s.bias ? (variable(`${s.name}.bias`) as tf.Variable<tf.Rank.R1>) : null;
+      const p = packed(`${s.name}.weight`, s.name === "lm_head");
+      if (p) {
+        this.linears.set(s.name, new QuantizedLinear(s.name, p, b));
+        continue;
+      }
+      const w = variable(`${s.name}.weight`) as tf.Variable<tf.Rank.R2>;
       this.linears.set(s.name, new DenseLinear(s.name, w, b));
     }
     this.rope = new RotaryTables(config);
+  }
+
+  /**
+   * A frozen weight `[rows, cols]` in its packed form, or null when it stays
+   * float32 (stored as F32, or a width the 4-bit blocks do not divide).
+   */
+  private pack(src: WeightSource, name: string, embedding: boolean, storage: WeightStorage): PackedWeight | null {
+    const [rows, cols] = src.shapes.get(name)!;
+    const dtype = src.dtype(name);
+    const stored16 = dtype === "BF16" ? "bf16" : dtype === "F16" ? "f16" : null;
+    const base = storage.base!;
+    const quantize = base !== "stored" && !(embedding && storage.wideEmbeddings);
+    const block = storage.blockSize ?? QUANT_BLOCK;
+    if (quantize && (base === "int8" || cols % block === 0)) {
+      const q = quantizeHost(src.float32(name), rows, cols, base as QuantKind, block);
+      return { kind: base as QuantKind, rows, cols, blockSize: q.blockSize, packed: adoptTensor(q.packed, [q.packed.length], "int32") as tf.Tensor1D, scales: adoptTensor(q.scales, [q.scales.length], "float32") as tf.Tensor1D };
+    }
+    if (!stored16) return null;
+    const words = src.words16(name, stored16);
+    return { kind: stored16, rows, cols, blockSize: cols, packed: adoptTensor(words, [words.length], "int32") as tf.Tensor1D, scales: tf.tensor1d([], "float32") };
+  }
+
+  /** The packed embedding of a frozen base, or null when the embedding is a float32 variable. */
+  packedEmbedding(): PackedWeight | null {
+    return this.embedPacked;
   }
 
   // ---- pluggable linear layers -------------------------------------------------
@@ -181,6 +259,11 @@ export class CausalLM {
   weightsToHost(): Map<string, HostTensor> {
     const out = new Map<string, HostTensor>();
     for (const [name, v] of this.params) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync()) });
+    if (this.embedPacked) {
+      const e = tf.tidy(() => dequantize(this.embedPacked!));
+      out.set("model.embed_tokens.weight", { shape: e.shape.slice(), data: e.dataSync() as Float32Array });
+      e.dispose();
+    }
     for (const [name, l] of this.linears) {
       if (name === "lm_head" && this.config.tieWordEmbeddings) continue;
       if (!l.dense) throw new TslmError(`linear '${name}' has no dense form to save; merge or dequantize it first`, { key: name });
@@ -291,7 +374,8 @@ export class CausalLM {
       const scale = 1 / Math.sqrt(hd);
       const D = cfg.hiddenSize;
       // The residual stream stays 2-D, [B*T, D], so linears need no reshapes.
-      let h: tf.Tensor = tf.reshape(embeddingLookup(this.params.get("model.embed_tokens.weight") as tf.Tensor2D, ids), [B * T, D]); // [N, D]
+      const embedded = this.embedPacked ? packedRows(this.embedPacked, ids) : embeddingLookup(this.params.get("model.embed_tokens.weight") as tf.Tensor2D, ids);
+      let h: tf.Tensor = tf.reshape(embedded, [B * T, D]); // [N, D]
       // [N, n*hd] -> [B, n, T, hd]; with one position the transpose is a no-op reshape.
       const heads = (x: tf.Tensor, n: number) =>
         (T === 1 ? tf.reshape(x, [B, n, 1, hd]) : tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3])) as tf.Tensor4D;
@@ -430,6 +514,7 @@ export class CausalLM {
     if (this.disposed) return;
     for (const l of this.linears.values()) l.dispose?.();
     for (const v of this.params.values()) v.dispose();
+    if (this.embedPacked) tf.dispose([this.embedPacked.packed, this.embedPacked.scales]);
     this.linears.clear();
     this.params.clear();
     this.disposed = true;

@@ -11,6 +11,7 @@ import { ConfigError } from "../util/errors.js";
 import type { TrainConfig } from "./config.js";
 import type { Param } from "./optimizer.js";
 import { checkLoraRank } from "../model/limits.js";
+import type { WeightStorage } from "../model/causal-lm.js";
 
 export interface PreparedModel {
   model: CausalLM;
@@ -27,6 +28,17 @@ export interface PreparedModel {
 export function stableName(v: tf.Variable): string {
   const i = v.name.indexOf("/");
   return i >= 0 ? v.name.slice(i + 1) : v.name;
+}
+
+/**
+ * How a training run loads its base: LoRA keeps the frozen base in its
+ * storage precision (a BF16 checkpoint stays 16-bit) or quantizes it while
+ * loading (QLoRA), one tensor at a time; full fine-tuning trains float32
+ * weights. The embedding and LM head stay as stored under QLoRA.
+ */
+export function baseStorage(cfg: TrainConfig): WeightStorage {
+  if (cfg.method === "full") return { base: "float32" };
+  return cfg.quantization === "none" ? { base: "stored" } : { base: cfg.quantization, wideEmbeddings: true };
 }
 
 /**
