@@ -15,44 +15,32 @@
  * cell (`1 + 1`), the wait a user has after "restart kernel and run".
  * "cpu": CPU time of the kernel process up to then (all threads), which the
  * other load on a shared machine does not inflate the way it does wall time.
- * "per cell": median round trip of a trivial cell afterwards.
+ * "per cell": median round trip of a trivial cell afterwards, and the kernel's
+ * CPU time per cell over those cells (all threads; again load-independent).
  */
-import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { KernelClient } from "../test/kernel/support/client.js";
+import { join } from "node:path";
+import { flag, wholeNumber } from "./_args.js";
+import { KernelClient, TSLAB_KERNEL, processCpuMs as cpuMs } from "../test/kernel/support/client.js";
 
 interface Sample {
   firstResultMs: number;
   /** CPU time the kernel process (all threads) used up to its first result: load-independent work. */
   firstResultCpuMs: number;
   perCellMs: number;
+  /** CPU time the kernel process used per trivial cell, averaged over the cells after the first. */
+  perCellCpuMs: number;
 }
 
-/** User + system CPU of a process so far, from /proc (clock ticks of 10 ms on Linux). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+const json = process.argv.includes("--json");
+const rounds = wholeNumber("rounds", flag("rounds") ?? "3", 1);
+const cells = wholeNumber("cells", flag("cells") ?? "20", 1);
+const compareDir = flag("compare");
 
-const argv = process.argv.slice(2);
-const json = argv.includes("--json");
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const rounds = opt("--rounds", 3);
-const cells = opt("--cells", 20);
-const compareAt = argv.indexOf("--compare");
-const compareDir = compareAt >= 0 ? argv[compareAt + 1] : undefined;
-
-const tslabBin = join(dirname(createRequire(import.meta.url).resolve("tslab/package.json")), "bin", "tslab");
 const variants: Record<string, { args?: string[]; command?: string[] }> = {
   tslm: {},
   "tslm --no-preload": { args: ["--no-preload"] },
-  "tslab (plain)": { command: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"] },
+  "tslab (plain)": { command: TSLAB_KERNEL },
 };
 if (compareDir) variants[`tslm (${compareDir})`] = { command: [process.execPath, join(compareDir, "dist", "kernel", "main.js"), "--connection-file", "{connection_file}"] };
 
@@ -75,7 +63,8 @@ async function measure(v: { args?: string[]; command?: string[] }): Promise<Samp
       await k.execute(`${i} + 1`);
       times.push(performance.now() - c0);
     }
-    return { firstResultMs, firstResultCpuMs, perCellMs: median(times) };
+    const perCellCpuMs = (cpuMs(k.proc.pid!) - firstResultCpuMs) / cells;
+    return { firstResultMs, firstResultCpuMs, perCellMs: median(times), perCellCpuMs };
   } finally {
     await k.close();
   }
@@ -89,12 +78,12 @@ for (let r = 0; r < rounds; r++) {
   for (const [name, v] of Object.entries(variants)) {
     const s = await measure(v);
     samples[name].push(s);
-    if (!json) process.stderr.write(`round ${r + 1}: ${name.padEnd(24)} first result ${s.firstResultMs.toFixed(0)} ms (cpu ${s.firstResultCpuMs} ms), per cell ${s.perCellMs.toFixed(1)} ms\n`);
+    if (!json) process.stderr.write(`round ${r + 1}: ${name.padEnd(24)} first result ${s.firstResultMs.toFixed(0)} ms (cpu ${s.firstResultCpuMs} ms), per cell ${s.perCellMs.toFixed(1)} ms (cpu ${s.perCellCpuMs.toFixed(1)} ms)\n`);
   }
 }
 
 const summary = Object.fromEntries(
-  Object.entries(samples).map(([name, xs]) => [name, { firstResultMs: Math.round(median(xs.map((x) => x.firstResultMs))), firstResultCpuMs: Math.round(median(xs.map((x) => x.firstResultCpuMs))), perCellMs: Number(median(xs.map((x) => x.perCellMs)).toFixed(1)) }]),
+  Object.entries(samples).map(([name, xs]) => [name, { firstResultMs: Math.round(median(xs.map((x) => x.firstResultMs))), firstResultCpuMs: Math.round(median(xs.map((x) => x.firstResultCpuMs))), perCellMs: Number(median(xs.map((x) => x.perCellMs)).toFixed(1)), perCellCpuMs: Number(median(xs.map((x) => x.perCellCpuMs)).toFixed(1)) }]),
 );
 const loadAfter = load();
 const tslm = summary["tslm"];
@@ -115,7 +104,7 @@ const result = {
 const pad = Math.max(18, ...Object.keys(summary).map((n) => n.length));
 if (json) process.stdout.write(JSON.stringify(result) + "\n");
 else {
-  const lines = Object.entries(summary).map(([n, s]) => `${n.padEnd(pad)} first result ${String(s.firstResultMs).padStart(5)} ms (cpu ${String(s.firstResultCpuMs).padStart(5)} ms)   per cell ${s.perCellMs.toFixed(1).padStart(6)} ms`);
+  const lines = Object.entries(summary).map(([n, s]) => `${n.padEnd(pad)} first result ${String(s.firstResultMs).padStart(5)} ms (cpu ${String(s.firstResultCpuMs).padStart(5)} ms)   per cell ${s.perCellMs.toFixed(1).padStart(6)} ms (cpu ${s.perCellCpuMs.toFixed(1).padStart(5)} ms)`);
   process.stdout.write(
     [
       `kernel startup (median of ${rounds} rounds, ${cells} cells each; load average ${loadBefore.join(" ")} before, ${loadAfter.join(" ")} after, on ${cpus} cores)`,

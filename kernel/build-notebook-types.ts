@@ -5,7 +5,7 @@
  *
  *   node dist/kernel/build-notebook-types.js     # run by `npm run build` after tsc
  */
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -20,10 +20,24 @@ export function tslabTypeScript(): TS {
   return createRequire(join(dirname(req.resolve("tslab/package.json")), "package.json"))("@tslab/typescript-for-tslab") as TS;
 }
 
+/**
+ * The folders of `@types` packages a notebook's compiler includes on its own
+ * (TypeScript's automatic type directives): those of `node_modules/@types`
+ * folders from the package root upward (a notebook inside the checkout, or
+ * in a project that has tslm installed), and tslab's own `@types`, which
+ * tslab's converter falls back to when the notebook folder has no
+ * `@types/node` (`getTypeRoots` in tslab's converter.js).
+ */
+export function kernelTypeRoots(ts: TS, root: string): string[] {
+  const tslabDir = dirname(createRequire(import.meta.url).resolve("tslab/package.json"));
+  const roots = [...(ts.getDefaultTypeRoots(root, ts.sys) ?? []), join(tslabDir, "node_modules", "@types")];
+  return [...new Set(roots.map((r) => resolve(r)))].filter((r) => existsSync(r));
+}
+
 /** Computes the notebook types of the package at `root` (its `dist/lib/index.d.ts`). */
 export function buildNotebookTypes(ts: TS, root: string): NotebookTypes {
   const entry = join(root, "dist", "lib", "index.d.ts");
-  const program = ts.createProgram([entry], {
+  const options = {
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Node10,
     target: ts.ScriptTarget.ES2022,
@@ -32,8 +46,8 @@ export function buildNotebookTypes(ts: TS, root: string): NotebookTypes {
     resolveJsonModule: true,
     skipLibCheck: true,
     noEmit: true,
-    types: [],
-  });
+  };
+  const program = ts.createProgram([entry], { ...options, types: [] });
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(entry);
   const moduleSymbol = sf && checker.getSymbolAtLocation(sf);
@@ -49,16 +63,26 @@ export function buildNotebookTypes(ts: TS, root: string): NotebookTypes {
   }
   const own = join(root, "dist", "lib") + "/";
   const files: NotebookTypesFile[] = [];
-  for (const file of program.getSourceFiles()) {
-    const abs = resolve(file.fileName);
-    if (program.isSourceFileDefaultLibrary(file) || abs.includes("/typescript-for-tslab/") || abs.includes("/@types/node/")) continue;
-    const real = ts.sys.realpath ? ts.sys.realpath(abs) : abs;
-    const st = statSync(real);
-    const hash = contentHash(readFileSync(real));
-    const isOwn = real.startsWith(own);
-    const keep = isOwn || KEEP_DOCS.some((p) => real.includes(`/node_modules/${p}/`));
-    const text = keep ? undefined : stripComments(ts, real, file.text);
-    files.push({ path: relPath(root, real), size: st.size, mtimeMs: st.mtimeMs, hash, own: isOwn, ...(text !== undefined ? { text } : {}) });
+  const seen = new Set<string>();
+  // The automatic @types packages (@types/node above all: 2 MB, mostly documentation, parsed
+  // at every kernel start) come stripped too: one program per type root (each may have its
+  // own @types/node). TypeScript adds automatic types only to a program with root files; a
+  // missing one will do.
+  const typesPrograms = kernelTypeRoots(ts, root).map((r) => ts.createProgram([join(r, "__type_roots__.d.ts")], { ...options, typeRoots: [r], types: undefined }));
+  for (const p of [program, ...typesPrograms]) {
+    for (const file of p.getSourceFiles()) {
+      const abs = resolve(file.fileName);
+      if (p.isSourceFileDefaultLibrary(file) || abs.includes("/typescript-for-tslab/")) continue;
+      const real = ts.sys.realpath ? ts.sys.realpath(abs) : abs;
+      if (seen.has(real)) continue;
+      seen.add(real);
+      const st = statSync(real);
+      const hash = contentHash(readFileSync(real));
+      const isOwn = real.startsWith(own);
+      const keep = isOwn || KEEP_DOCS.some((k) => real.includes(`/node_modules/${k}/`));
+      const text = keep ? undefined : stripComments(ts, real, file.text);
+      files.push({ path: relPath(root, real), size: st.size, mtimeMs: st.mtimeMs, hash, own: isOwn, ...(text !== undefined ? { text } : {}) });
+    }
   }
   files.sort((a, b) => a.path.localeCompare(b.path));
   return { format: NOTEBOOK_TYPES_FORMAT, typescript: ts.version, names: names.sort(), values: values.sort(), files };

@@ -19,7 +19,7 @@
  * unchanged.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 
 type TS = typeof import("@tslab/typescript-for-tslab");
@@ -58,6 +58,15 @@ export function notebookTypesPath(pkgRoot: string): string {
 
 export const contentHash = (data: string | Uint8Array): string => createHash("sha1").update(data).digest("hex").slice(0, 16);
 
+/** `p` with symbolic links resolved (TypeScript reads packages by their real paths, e.g. under pnpm's store), or `p`. */
+const realPath = (p: string): string => {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p;
+  }
+};
+
 /** The file is as it was at build time: same size, and same mtime or else same content. */
 const fresh = (abs: string, f: NotebookTypesFile): boolean => {
   try {
@@ -72,7 +81,7 @@ const fresh = (abs: string, f: NotebookTypesFile): boolean => {
 export interface LoadedNotebookTypes {
   /** The names, when every own file is unchanged since the build; else undefined. */
   names?: string[];
-  /** Absolute path to comment-free text, for files unchanged since the build. */
+  /** Real path (symbolic links resolved) to comment-free text, for files unchanged since the build. */
   texts: Map<string, string>;
   /** Why the names are not used (missing, stale, other TypeScript). */
   stale?: string;
@@ -94,7 +103,7 @@ export function loadNotebookTypes(pkgRoot: string, tsVersion: string, read: (p: 
     const abs = isAbsolute(f.path) ? f.path : join(pkgRoot, f.path);
     if (f.own) {
       if (!stale && !fresh(abs, f)) stale = `${f.path} changed since the notebook types were prepared; run \`npm run build\``;
-    } else if (f.text !== undefined && fresh(abs, f)) texts.set(abs, f.text);
+    } else if (f.text !== undefined && fresh(abs, f)) texts.set(realPath(abs), f.text);
   }
   return { names: stale ? undefined : data.names, texts, stale };
 }

@@ -10,10 +10,12 @@
  * read-only getters, so the converter module is loaded while the require
  * cache answers a thin wrapper of TypeScript that intercepts
  * `createWatchProgram` (the builder arrives in the host's
- * `afterProgramCreate`, and its `emit` takes the extra transformer).
+ * `afterProgramCreate`, and its `emit` takes the extra transformer). The same
+ * hook gives the host a cheaper program per compile (plain-builder.ts).
  */
 import { createRequire } from "node:module";
 import type * as ConverterModule from "tslab/dist/converter.js";
+import { createPlainBuilder, type PlainBuilder } from "./plain-builder.js";
 
 type TS = typeof import("@tslab/typescript-for-tslab");
 type Node = import("@tslab/typescript-for-tslab").Node;
@@ -82,7 +84,8 @@ export function loadConverter(tslabRequire: NodeJS.Require, options: HookOptions
     // tslab's `__importStar` passes an object marked as an ES module through unchanged.
     __esModule: { value: true },
     createWatchProgram: {
-      value: (host: { afterProgramCreate?: (b: BuilderLike) => void }) => {
+      value: (host: { afterProgramCreate?: (b: BuilderLike) => void; createProgram?: (...args: Parameters<typeof createPlainBuilder> extends [TS, ...infer R] ? R : never) => PlainBuilder }) => {
+        host.createProgram = (...args) => createPlainBuilder(ts, ...args);
         const after = host.afterProgramCreate;
         host.afterProgramCreate = (builder) => {
           hookEmit(ts, builder, prevFile);

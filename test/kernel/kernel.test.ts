@@ -141,6 +141,19 @@ describe("kernel (Jupyter protocol)", function () {
     assert.match(String(content(tla.reply).evalue), /uses top-level await/);
   });
 
+  it("compiles local .ts modules a cell imports, and the modules they import", async () => {
+    writeFileSync(join(k.dir, "twice.ts"), "export const twice = (n: number): number => n * 2;\n");
+    writeFileSync(join(k.dir, "helper.ts"), 'import { twice } from "./twice";\nexport const four: number = twice(2);\n');
+    const r = await k.execute('import { four } from "./helper";\nfour + 1');
+    assert.equal(content(r.reply).status, "ok", JSON.stringify(r.iopub.map((m) => m.content)));
+    assert.equal((content(ofType(r, "execute_result")[0]).data as Content)["text/plain"], "5");
+    // A type error inside an imported module is the cell's error.
+    writeFileSync(join(k.dir, "broken.ts"), 'export const n: number = "not a number";\n');
+    const bad = await k.execute('import { n } from "./broken";\nn');
+    assert.equal(content(bad.reply).status, "error");
+    assert.match(String(content(bad.reply).evalue), /TS2322/);
+  });
+
   it("interrupts an awaiting cell (interrupt_request) and a busy loop (SIGINT)", async () => {
     const waiting = k.send("execute_request", { code: "await new Promise((r) => setTimeout(r, 60000));", silent: false, store_history: true });
     await new Promise((r) => setTimeout(r, 300));

@@ -1,19 +1,22 @@
 /** The prepared notebook types: built from dist/lib, comment-free copies that declare the same things, freshness checks. */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildNotebookTypes, tslabTypeScript } from "../../kernel/build-notebook-types.js";
-import { loadNotebookTypes, notebookTypesPath, serveTexts, stripComments, type NotebookTypes } from "../../kernel/notebook-types.js";
+import { buildNotebookTypes, kernelTypeRoots, tslabTypeScript } from "../../kernel/build-notebook-types.js";
+import { loadNotebookTypes, notebookTypesPath, relPath, serveTexts, stripComments, type NotebookTypes } from "../../kernel/notebook-types.js";
 import { exportedNames } from "../../kernel/preload.js";
 import { packageInfo } from "../../lib/util/package.js";
 
 const ts = tslabTypeScript();
 
-/** Top-level statements as "kind name" lines: what a declaration file declares. */
+/** Top-level statements as "kind name" lines: what a declaration file declares (the printer may change a module name's quotes). */
 function outline(text: string): string[] {
   const sf = ts.createSourceFile("x.d.ts", text, ts.ScriptTarget.Latest, false);
-  return sf.statements.map((st) => `${ts.SyntaxKind[st.kind]} ${(st as { name?: { getText(sf: unknown): string } }).name?.getText(sf) ?? ""}`);
+  return sf.statements.map((st) => {
+    const name = (st as { name?: { text?: string; getText(sf: unknown): string } }).name;
+    return `${ts.SyntaxKind[st.kind]} ${name ? (name.text ?? name.getText(sf)) : ""}`;
+  });
 }
 
 describe("kernel notebook types", function () {
@@ -47,6 +50,18 @@ describe("kernel notebook types", function () {
     }
   });
 
+  it("prepares the @types packages a notebook's compiler includes on its own, without comments", () => {
+    // @types/node is 2 MB, mostly documentation, and every kernel start parsed all of it.
+    const roots = kernelTypeRoots(ts, root).filter((r) => existsSync(join(r, "node", "package.json")));
+    assert.ok(roots.length > 0, "some type root has @types/node");
+    for (const r of roots) {
+      const prefix = relPath(root, join(r, "node")) + "/";
+      const files = built.files.filter((f) => f.path.startsWith(prefix));
+      assert.ok(files.length > 10, `${prefix}: ${files.length} files prepared`);
+      assert.deepEqual(files.filter((f) => f.text === undefined).map((f) => f.path), [], "every one without comments");
+    }
+  });
+
   it("keeps triple-slash directives and refuses what does not parse", () => {
     const out = stripComments(ts, "a.d.ts", '/// <reference types="node" />\n/** doc */\nexport declare const a: number; // note\n');
     assert.equal(out, '/// <reference types="node" />\nexport declare const a: number;\n');
@@ -69,7 +84,7 @@ describe("kernel notebook types", function () {
       // A changed dependency file is read from disk again; the names stay valid.
       writeFileSync(join(dir, "node_modules", "dep", "index.d.ts"), "export declare const d: 3;\n");
       const depChanged = loadNotebookTypes(dir, ts.version);
-      assert.equal(depChanged.texts.size, 0);
+      assert.equal(depChanged.texts.has(join(dir, "node_modules", "dep", "index.d.ts")), false);
       assert.deepEqual(depChanged.names, ["a"]);
       // A new mtime alone (a copy, an npm install) changes nothing; new content of the same size does.
       const own = join(dir, "dist", "lib", "index.d.ts");

@@ -4,16 +4,31 @@
  * to it over ZeroMQ (shell and control as DEALER, iopub as SUB).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Dealer, Subscriber } from "zeromq";
 import { child, decode, encode, type ConnectionInfo, type Message } from "../../../kernel/protocol.js";
 import { packageInfo } from "../../../lib/util/package.js";
 
 export const KERNEL_MAIN = join(packageInfo().root, "dist", "kernel", "main.js");
+
+/** The plain tslab 1.0.22 kernel's command (`{connection_file}` is replaced), for comparisons. */
+export const TSLAB_KERNEL = [process.execPath, join(dirname(createRequire(import.meta.url).resolve("tslab/package.json")), "bin", "tslab"), "kernel", "--config-path", "{connection_file}"];
+
+/**
+ * User + system CPU time of a process so far, all threads, from /proc (Linux;
+ * clock ticks of 10 ms). Unlike wall time it barely depends on the other load
+ * of a shared machine.
+ */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
