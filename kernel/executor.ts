@@ -67,24 +67,23 @@ function createLocals(): Record<string, unknown> {
   });
 }
 
-export function createExecutor(deps: ExecutorDeps): Executor {
-  const { compiler, rootDir, modules } = deps;
-  const locals = createLocals();
+/** Why a module failed to load from a cell, in words a notebook user can act on. */
+function explainRequireError(id: string, e: unknown): unknown {
+  const code = (e as { code?: string } | null)?.code;
+  if (code === "ERR_REQUIRE_ASYNC_MODULE") {
+    return new Error(`cannot load "${id}" from a cell: it uses top-level await, which require() (the kernel's module loader) does not support. tslm's own helpers load such packages internally (e.g. vegaLite() for vega).`, { cause: e });
+  }
+  return e;
+}
+
+/**
+ * The `require` of cells: the modules the kernel answers itself (`modules`),
+ * local .ts files cells import (compiled by the converter as "side outputs"),
+ * else Node's own, from `rootDir`.
+ */
+function createCellRequire(rootDir: string, modules: Record<string, unknown>) {
   const sideOutputs = new Map<string, string>();
   const sideModules = new Map<string, Module>();
-  let prevDecl = "";
-  // The running cell's interrupt: set at the start of each execution (so an
-  // interrupt during compilation counts), rejected by interrupt().
-  let running: { interrupted: boolean; reject(e: Error): void; promise: Promise<never> } | undefined;
-  const interruptedError = () => ({ ok: false as const, error: thrownError(new InterruptedError("interrupted")) });
-
-  const explain = (id: string, e: unknown): unknown => {
-    const code = (e as { code?: string } | null)?.code;
-    if (code === "ERR_REQUIRE_ASYNC_MODULE") {
-      return new Error(`cannot load "${id}" from a cell: it uses top-level await, which require() (the kernel's module loader) does not support. tslm's own helpers load such packages internally (e.g. vegaLite() for vega).`, { cause: e });
-    }
-    return e;
-  };
 
   function wrapRequire(base: NodeJS.Require, dir: string): NodeJS.Require {
     const req = ((id: string) => {
@@ -94,13 +93,12 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       try {
         return base(id);
       } catch (e) {
-        throw explain(id, e);
+        throw explainRequireError(id, e);
       }
     }) as NodeJS.Require;
     return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
   }
 
-  /** Local .ts files imported by cells are compiled by the converter ("side outputs"). */
   function requireSide(id: string, dir: string): unknown {
     if (!id.startsWith(".") && !id.startsWith("/")) return undefined;
     let file = join(dir, id);
@@ -118,7 +116,27 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return mod.exports;
   }
 
-  const cellRequire = wrapRequire(createRequire(join(rootDir, "__tslm_cell__.js")), rootDir);
+  return {
+    require: wrapRequire(createRequire(join(rootDir, "__tslm_cell__.js")), rootDir),
+    /** New compiled local files replace the old ones (and their loaded modules). */
+    addSideOutputs(outputs: readonly { path: string; data: string }[]) {
+      for (const out of outputs) {
+        sideModules.delete(out.path);
+        sideOutputs.set(out.path, out.data);
+      }
+    },
+  };
+}
+
+export function createExecutor(deps: ExecutorDeps): Executor {
+  const { compiler, rootDir, modules } = deps;
+  const locals = createLocals();
+  const cells = createCellRequire(rootDir, modules);
+  let prevDecl = "";
+  // The running cell's interrupt: set at the start of each execution (so an
+  // interrupt during compilation counts), rejected by interrupt().
+  let running: { interrupted: boolean; reject(e: Error): void; promise: Promise<never> } | undefined;
+  const interruptedError = () => ({ ok: false as const, error: thrownError(new InterruptedError("interrupted")) });
 
   async function execute(src: string, name = "cell"): Promise<Outcome> {
     let reject!: (e: Error) => void;
@@ -141,10 +159,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       return diagnostics.length ? { ok: false, error: diagnosticsError(diagnostics, src) } : { ok: true, hasValue: false };
     }
     const converted = await compiler.convert(prevDecl, src);
-    for (const out of converted.sideOutputs ?? []) {
-      sideModules.delete(out.path);
-      sideOutputs.set(out.path, out.data);
-    }
+    cells.addSideOutputs(converted.sideOutputs ?? []);
     if (converted.diagnostics.length > 0) return { ok: false, error: diagnosticsError(converted.diagnostics, src) };
     if (self.interrupted) return interruptedError();
     if (!converted.output) {
@@ -155,7 +170,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     // so later cells can use what ran before the error.
     const commit = () => (prevDecl = converted.declOutput ?? "");
     const g = globalThis as Record<symbol, unknown>;
-    g[CELL_ARGS] = [locals, cellRequire];
+    g[CELL_ARGS] = [locals, cells.require];
     const fn = converted.hasToplevelAwait ? "async function" : "function";
     const code = `(${fn} (exports, require) { ${converted.output}\n})(...globalThis[Symbol.for("tslm.kernel.cellArgs")])`;
     let result: unknown;

@@ -24,7 +24,7 @@ import { createExecutor, type Executor } from "./executor.js";
 import { preloadSource } from "./preload.js";
 import { startCompiler, type PreloadNames } from "./compiler.js";
 import { captureStreams } from "./streams.js";
-import { startServer } from "./server.js";
+import { startServer, type KernelServer } from "./server.js";
 import { watchParent } from "./lifecycle.js";
 import type { ConnectionInfo } from "./protocol.js";
 import { plainText } from "../lib/display/bundle.js";
@@ -58,12 +58,11 @@ async function run(args: KernelArgs): Promise<void> {
   const connection = JSON.parse(readFileSync(args.connectionFile, "utf8")) as ConnectionInfo;
   const pkg = packageInfo();
   const cwd = process.cwd();
-  const dts = join(pkg.root, "dist", "lib", "index.d.ts");
 
   // TypeScript starts first, in its worker: the slowest part of startup runs
   // while this thread binds the sockets and loads the library.
   const compiler = startCompiler({ cwd, mapPackage: args.preload ? { name: pkg.name, root: pkg.root } : undefined }, log);
-  const names: Promise<PreloadNames> = args.preload ? compiler.names(dts) : Promise.resolve({ names: [], verified: true });
+  const names: Promise<PreloadNames> = args.preload ? compiler.names(join(pkg.root, "dist", "lib", "index.d.ts")) : Promise.resolve({ names: [], verified: true });
   const preloadSrc = names.then((n) => preloadSource(pkg.name, n.names.filter((x) => /^[A-Za-z_$][\w$]*$/.test(x))));
   // Parse and bind tslm's declarations now, before the first cell asks. With
   // names TypeScript verified at build time, the import is only declared
@@ -76,12 +75,7 @@ async function run(args: KernelArgs): Promise<void> {
       .catch(() => undefined);
   }
 
-  const req = createRequire(import.meta.url);
-  const tslabDir = dirname(req.resolve("tslab/package.json"));
-  const tslabReq = createRequire(join(tslabDir, "package.json"));
-  const tslabVersion = (tslabReq("./package.json") as { version: string }).version;
-  const tsVersion = (tslabReq("@tslab/typescript-for-tslab/package.json") as { version: string }).version;
-
+  const tslab = tslabInfo();
   let resolveExecutor!: (e: Executor) => void;
   const executorReady = new Promise<Executor>((r) => (resolveExecutor = r));
   let toBundle = async (v: unknown): Promise<Record<string, unknown>> => ({ "text/plain": plainText(v) });
@@ -99,22 +93,7 @@ async function run(args: KernelArgs): Promise<void> {
       notice = undefined;
       return n;
     },
-    kernelInfo: () => ({
-      status: "ok",
-      protocol_version: "5.3",
-      implementation: "tslm",
-      implementation_version: pkg.version,
-      language_info: {
-        name: "typescript",
-        version: tsVersion,
-        mimetype: "text/typescript",
-        file_extension: ".ts",
-        // `mode` selects TypeScript in JupyterLab; `name` + `typescript` in the classic notebook (as tslab does).
-        codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
-      },
-      banner: `tslm ${pkg.version}: TypeScript ${tsVersion} on Node ${process.version} (tslab ${tslabVersion})`,
-      help_links: [],
-    }),
+    kernelInfo: () => kernelInfo(pkg.version, tslab),
     exit: (code) => process.exit(code),
   });
   mark("sockets bound");
@@ -130,7 +109,58 @@ async function run(args: KernelArgs): Promise<void> {
 
   setDisplaySink({ publish: (data, options) => server.publishDisplay(data, options), track: (work) => server.track(work) });
   const modules: Record<string, unknown> = {};
-  // tslab's own display API (`import * as tslab from "tslab"`) publishes through the same socket.
+  addTslabDisplayModule(modules, tslab.require, server);
+  const executor = createExecutor({ compiler, rootDir: cwd, modules });
+
+  if (args.preload) {
+    try {
+      const lib = (await import(pathToFileURL(join(pkg.root, "dist", "lib", "index.js")).href)) as Record<string, unknown>;
+      mark("library imported");
+      modules[pkg.name] = lib;
+      if (typeof lib.toBundle === "function") toBundle = lib.toBundle as typeof toBundle;
+      notice = await preloadLibrary(executor, pkg.name, lib, await names, await preloadSrc, log);
+      mark("library preloaded");
+    } catch (e) {
+      notice = `tslm kernel: loading tslm failed (${(e as Error).message}); the kernel runs without it.\n`;
+    }
+    if (notice) log(notice);
+  }
+  resolveExecutor(executor);
+}
+
+/** tslab's require (rooted in its package) and the versions the banner names. */
+function tslabInfo(): { require: NodeJS.Require; version: string; typescript: string } {
+  const tslabDir = dirname(createRequire(import.meta.url).resolve("tslab/package.json"));
+  const req = createRequire(join(tslabDir, "package.json"));
+  return {
+    require: req,
+    version: (req("./package.json") as { version: string }).version,
+    typescript: (req("@tslab/typescript-for-tslab/package.json") as { version: string }).version,
+  };
+}
+
+/** The kernel_info reply's content. */
+function kernelInfo(version: string, tslab: { version: string; typescript: string }): Record<string, unknown> {
+  return {
+    status: "ok",
+    protocol_version: "5.3",
+    implementation: "tslm",
+    implementation_version: version,
+    language_info: {
+      name: "typescript",
+      version: tslab.typescript,
+      mimetype: "text/typescript",
+      file_extension: ".ts",
+      // `mode` selects TypeScript in JupyterLab; `name` + `typescript` in the classic notebook (as tslab does).
+      codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+    },
+    banner: `tslm ${version}: TypeScript ${tslab.typescript} on Node ${process.version} (tslab ${tslab.version})`,
+    help_links: [],
+  };
+}
+
+/** tslab's own display API (`import * as tslab from "tslab"`), publishing through the kernel's socket; loaded on first use. */
+function addTslabDisplayModule(modules: Record<string, unknown>, tslabReq: NodeJS.Require, server: KernelServer): void {
   Object.defineProperty(modules, "tslab", {
     enumerable: true,
     get: () => {
@@ -140,31 +170,22 @@ async function run(args: KernelArgs): Promise<void> {
       return tslabReq("./dist/public.js");
     },
   });
-  const executor = createExecutor({ compiler, rootDir: cwd, modules });
+}
 
-  if (args.preload) {
-    try {
-      const lib = (await import(pathToFileURL(join(pkg.root, "dist", "lib", "index.js")).href)) as Record<string, unknown>;
-      mark("library imported");
-      modules[pkg.name] = lib;
-      if (typeof lib.toBundle === "function") toBundle = lib.toBundle as typeof toBundle;
-      const n = await names;
-      if (n.verified) {
-        executor.preload(`${await preloadSrc}\n`, lib, n.names);
-        mark("library preloaded");
-      } else {
-        if (n.why) log(`tslm kernel: ${n.why}`);
-        const outcome = await preload(executor, pkg.name, await preloadSrc, n.names);
-        mark("library preloaded (compiled import)");
-        if (outcome.dropped.length) log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
-        if (!outcome.ok) notice = `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error}\n`;
-      }
-    } catch (e) {
-      notice = `tslm kernel: loading tslm failed (${(e as Error).message}); the kernel runs without it.\n`;
-    }
-    if (notice) log(notice);
+/**
+ * Makes the library's exports defined in cells: declared (names TypeScript
+ * verified at build time), or else imported by a compiled first cell.
+ * Returns the notice for the first cell's stderr, if any.
+ */
+async function preloadLibrary(executor: Executor, pkg: string, lib: Record<string, unknown>, n: PreloadNames, src: string, log: (text: string) => void): Promise<string | undefined> {
+  if (n.verified) {
+    executor.preload(`${src}\n`, lib, n.names);
+    return undefined;
   }
-  resolveExecutor(executor);
+  if (n.why) log(`tslm kernel: ${n.why}`);
+  const outcome = await preload(executor, pkg, src, n.names);
+  if (outcome.dropped.length) log(`tslm kernel: not preloaded (TypeScript does not see them as exports of tslm): ${outcome.dropped.join(", ")}`);
+  return outcome.ok ? undefined : `tslm kernel: preloading tslm failed; import what you need yourself.\n${outcome.error}\n`;
 }
 
 /**
