@@ -11,7 +11,6 @@ export * from "./tokenizer/index.js";
 export * from "./model/index.js";
 export * from "./data/index.js";
 export * from "./train/index.js";
-export * from "./align/index.js";
 export * from "./arena/index.js";
 export * from "./display/index.js";
 export * from "./demo/index.js";

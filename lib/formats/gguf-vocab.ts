@@ -10,7 +10,7 @@
 import { FormatError } from "../util/errors.js";
 import { GgufTokenType, GgufValueType, KEY } from "./gguf-constants.js";
 import type { GgufValue } from "./gguf-writer.js";
-import { byteLevelBpeJson } from "../tokenizer/bpe-json.js";
+import { byteLevelBpeJson } from "./tokenizer-json.js";
 
 type Json = Record<string, unknown>;
 

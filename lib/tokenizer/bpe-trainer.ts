@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { TslmError } from "../util/errors.js";
 import { byteAlphabet, preTokenize, toByteLevel } from "./byte-level.js";
-import { byteLevelBpeJson } from "./bpe-json.js";
+import { byteLevelBpeJson } from "../formats/tokenizer-json.js";
 import { Tokenizer, saveTokenizer } from "./tokenizer.js";
 
 /** ChatML, as Qwen and many small chat models use it. */

@@ -1,6 +1,8 @@
 /**
  * The `tokenizer.json` of a byte-level BPE tokenizer (GPT-2 / Llama 3 /
- * Qwen2 style), as the tokenizer trainer and the GGUF import build it.
+ * Qwen2 style), as the tokenizer trainer and the GGUF import build it: the
+ * file format of Hugging Face tokenizers, so it lives with the other formats
+ * (lib/tokenizer, above, loads and trains tokenizers).
  */
 type Json = Record<string, unknown>;
 

@@ -1,2 +1,0 @@
-/** Public API of lib/align (re-exported from the package root). */
-export {};
