@@ -28,7 +28,7 @@ export const TrainConfigSchema = z
     method: z.enum(["lora", "full"]).default("lora").describe("Train LoRA adapters on a frozen base (LLM Studio's default) or every weight."),
     lora: LoraConfigSchema.prefault({}).describe("LoRA settings (method lora)."),
     quantization: z.enum(["none", "int8", "int4", "nf4"]).default("none").describe("Frozen-base storage: none (float32), int8, or 4-bit int4/nf4 (QLoRA). LLM Studio defaults to 4-bit on GPUs; on CPU float32 trains faster, so tslm defaults to none."),
-    gradientCheckpointing: z.boolean().default(true).describe("Activation checkpointing per decoder layer (transformers' gradient_checkpointing): keep each layer's input only and recompute the layer in the backward pass; the same loss and gradients for about one more forward pass of compute and a fraction of the activation memory."),
+    gradientCheckpointing: z.enum(["auto", "on", "off"]).default("auto").describe("Activation checkpointing per decoder layer (transformers' gradient_checkpointing): keep each layer's input only and recompute the layer in the backward pass; the same loss and gradients for about one more forward pass of compute and a fraction of the activation memory. auto: on where the activations of a micro-batch would pass 1 GiB."),
     optimizer: z.enum(["adamw", "adam", "sgd"]).default("adamw").describe("AdamW with decoupled weight decay (LLM Studio's default), Adam, or SGD with Nesterov momentum."),
     lr: z.number().positive().default(1e-4).describe("Peak learning rate (LLM Studio: 1e-4)."),
     beta1: z.number().min(0).max(1).default(0.9).describe("Adam beta1 (PyTorch default)."),

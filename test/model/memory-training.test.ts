@@ -243,14 +243,16 @@ describe("training memory: checkpointed layers and the chunked vocabulary loss",
     }
   });
 
-  it("is off by default on a model, on by default in the trainer, and refuses bad chunk sizes", () => {
+  it("is off by default on a model, set by the trainer (auto: off for a small model; on; off), and refuses bad chunk sizes", () => {
     const model = createModel(CFG, { seed: 1 });
     try {
       assert.equal(model.gradientCheckpointing, false);
       assert.equal(model.lossChunkTokens, 256);
       prepareModel(model, TrainConfigSchema.parse({ method: "full" }));
+      assert.equal(model.gradientCheckpointing, false, "auto leaves a small model's activations in memory");
+      prepareModel(model, TrainConfigSchema.parse({ method: "full", gradientCheckpointing: "on" }));
       assert.equal(model.gradientCheckpointing, true);
-      prepareModel(model, TrainConfigSchema.parse({ method: "full", gradientCheckpointing: false }));
+      prepareModel(model, TrainConfigSchema.parse({ method: "full", gradientCheckpointing: "off" }));
       assert.equal(model.gradientCheckpointing, false);
       for (const bad of [0, -3, 2.5, Number.NaN]) {
         assert.throws(() => model.setLossChunkTokens(bad), (e: unknown) => e instanceof TslmError && /lossChunkTokens must be a positive integer or null, got/.test((e as Error).message));

@@ -4,6 +4,8 @@ import { learningRate } from "../../lib/train/schedule.js";
 import { Optimizer, clipByGlobalNorm, type OptimizerOptions } from "../../lib/train/optimizer.js";
 import { DEFAULT_TRAIN, TrainConfigSchema } from "../../lib/train/config.js";
 import { resolveConfig } from "../../lib/util/config.js";
+import { checkpointingPays } from "../../lib/train/setup.js";
+import { defineConfig } from "../../lib/model/create.js";
 import { ConfigError } from "../../lib/util/errors.js";
 import { setupBackend } from "../support/backend.js";
 
@@ -54,6 +56,15 @@ describe("train: schedules", () => {
 });
 
 describe("train: config", () => {
+  it("turns activation checkpointing on where it pays: real model sizes, not the embedded model", () => {
+    const qwen05 = defineConfig({ vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numHiddenLayers: 24, numAttentionHeads: 14, numKeyValueHeads: 2 });
+    const tiny = defineConfig({ vocabSize: 512, hiddenSize: 128, numHiddenLayers: 4, numAttentionHeads: 4 });
+    assert.equal(DEFAULT_TRAIN.gradientCheckpointing, "auto");
+    assert.equal(checkpointingPays(qwen05, DEFAULT_TRAIN), true);
+    assert.equal(checkpointingPays(qwen05, { ...DEFAULT_TRAIN, batchSize: 1, data: { ...DEFAULT_TRAIN.data, maxLength: 64 } }), false);
+    assert.equal(checkpointingPays(tiny, DEFAULT_TRAIN), false);
+  });
+
   it("defaults to LLM Studio's settings and rejects unknown keys by name", () => {
     assert.equal(DEFAULT_TRAIN.lr, 1e-4);
     assert.equal(DEFAULT_TRAIN.batchSize, 2);
