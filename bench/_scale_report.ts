@@ -13,7 +13,7 @@ export type Engine = "tslm" | "pytorch" | "llama.cpp";
 export interface Row {
   phase: Phase;
   engine: Engine;
-  /** tslm: the base's storage ("none" = as loadModel gives it, "nf4", "int8", ...); pytorch: "fp32" / "bf16"; llama.cpp: the GGUF type. */
+  /** tslm: the base (load and decode: loadModel's `base` or a quantizeModel kind; train: finetune's `quantization`); pytorch: "fp32" / "bf16"; llama.cpp: the GGUF type. */
   variant: string;
   ok: boolean;
   /** Why it did not run or did not finish; informational remarks otherwise. */
@@ -109,7 +109,7 @@ export function evaluateGoals(name: string, rows: Row[], fileBytes: number, s: S
   const goals: Goal[] = [];
   const atTrain = (b: number, t: number) => s.batch === b && s.seq === t;
   if (name === "qwen2.5-0.5b") {
-    const load = find(rows, "load", "tslm", "none");
+    const load = find(rows, "load", "tslm", "stored");
     goals.push(ratioGoal("loading the BF16 folder: peak RSS / file size", "<= 1.25x", ok(load) ? load.peakBytes : undefined, fileBytes, (r) => r <= 1.25, true));
     const t = find(rows, "train", "tslm", "none"), bf = find(rows, "train", "pytorch", "bf16"), fp = find(rows, "train", "pytorch", "fp32");
     const at = atTrain(4, 512);

@@ -29,7 +29,7 @@ import { procMemory, resetPeak } from "./_scale_proc.js";
 /** Everything a phase needs; `loadOptions` reaches `loadModel` unchanged (bench/scale.ts's `--load-options`). */
 export type Task =
   | { phase: "load"; dir: string; quantization: string; loadOptions: Record<string, unknown> }
-  | { phase: "train"; dir: string; quantization: string; loadOptions: Record<string, unknown>; data: string; batch: number; seq: number; warmup: number; steps: number; rank: number }
+  | { phase: "train"; dir: string; /** finetune's `quantization` (none, int8, int4, nf4). */ quantization: string; loadOptions: Record<string, unknown>; data: string; batch: number; seq: number; warmup: number; steps: number; rank: number }
   | { phase: "decode"; dir: string; quantization: string; loadOptions: Record<string, unknown>; promptTokens: number; newTokens: number; batch: number }
   | { phase: "export"; dir: string; loadOptions: Record<string, unknown>; file: string; type: GgufExportType }
   | { phase: "gguf"; dir: string; file: string; threads: number[]; promptTokens: number; newTokens: number; batch: number };
@@ -37,17 +37,22 @@ export type Task =
 const log = (s: string) => process.stderr.write(s + "\n");
 const now = () => performance.now();
 
+/** The `base` storages `loadModel` applies while loading (lib/model/causal-lm.ts's WeightStorage). */
+const LOAD_BASES = ["float32", "stored", "int8", "int4", "nf4"];
+
 /**
- * How every phase gets its base model: the one place that calls
- * `loadModel` (lib/model/io.ts; its options arrive as `--load-options`) and
- * then quantizes the frozen base as QLoRA does (`quantizeModel`, every linear
- * layer but the head).
+ * How every phase gets its base model: the one place that calls `loadModel`.
+ * `variant` is a `base` of `loadModel` ("float32", "stored", "int8", "int4",
+ * "nf4"; "none" is its default), or any other `quantizeModel` kind, applied
+ * after loading. `loadOptions` (bench/scale.ts's `--load-options`) go to
+ * `loadModel` unchanged, over the variant's.
  */
-async function loadBase(dir: string, quantization: string, loadOptions: Record<string, unknown>): Promise<{ model: CausalLM; loadSeconds: number; quantizeSeconds: number }> {
+async function loadBase(dir: string, variant: string, loadOptions: Record<string, unknown>): Promise<{ model: CausalLM; loadSeconds: number; quantizeSeconds: number }> {
+  const atLoad = LOAD_BASES.includes(variant);
   const t0 = now();
-  const model = await loadModel(dir, loadOptions as LoadModelOptions);
+  const model = await loadModel(dir, { ...(atLoad ? { base: variant } : {}), ...loadOptions } as LoadModelOptions);
   const t1 = now();
-  if (quantization !== "none") quantizeModel(model, quantization as Quantization);
+  if (!atLoad && variant !== "none") quantizeModel(model, variant as Quantization);
   return { model, loadSeconds: (t1 - t0) / 1000, quantizeSeconds: (now() - t1) / 1000 };
 }
 
@@ -71,10 +76,15 @@ async function loadPhase(t: Extract<Task, { phase: "load" }>) {
   return { ...s, residentBytes, peakBytes, loadSeconds, quantizeSeconds, baseBytes: baseMemory(model).bytes };
 }
 
+/**
+ * LoRA through `finetune` as a user runs it: the trainer loads the folder
+ * with the base its config implies (`quantization`), unless `--load-options`
+ * asks for something else, when the model is loaded here with them.
+ */
 async function trainPhase(t: Extract<Task, { phase: "train" }>) {
   const s = await start();
-  const { model, loadSeconds, quantizeSeconds } = await loadBase(t.dir, t.quantization, t.loadOptions);
-  const loadedBytes = settledRss();
+  const own = Object.keys(t.loadOptions).length > 0;
+  const model = own ? (await loadBase(t.dir, "none", t.loadOptions)).model : undefined;
   const stamps: number[] = [];
   let peakBeforeSteps = 0;
   let resetWorked = false;
@@ -82,6 +92,7 @@ async function trainPhase(t: Extract<Task, { phase: "train" }>) {
     {
       model,
       config: {
+        model: t.dir,
         method: "lora",
         quantization: t.quantization as "none",
         lora: { r: t.rank, alpha: 2 * t.rank, dropout: 0, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
@@ -114,7 +125,7 @@ async function trainPhase(t: Extract<Task, { phase: "train" }>) {
   // Step k's time is stamp k - stamp k-1, for the steps after the warm-up.
   const times = stamps.slice(t.warmup).map((x, i) => (x - stamps[t.warmup - 1 + i]) / 1000);
   return {
-    ...s, loadSeconds, quantizeSeconds, loadedBytes,
+    ...s,
     peakBytes: Math.max(peakBeforeSteps, stepPeak),
     stepPeakBytes: resetWorked ? stepPeak : null,
     tokensPerStep,
@@ -191,7 +202,7 @@ async function llamaBatch(model: LlamaModel, prompts: number[][], n: number, thr
   }
 }
 
-/** tslm's GGUF export of the folder (`tslm export gguf`'s code), in a process of its own so llama.cpp's peak is its own. */
+/** tslm's GGUF export of the folder as `tslm export gguf` does it (default base), in a process of its own so llama.cpp's peak is its own. */
 async function exportPhase(t: Extract<Task, { phase: "export" }>) {
   const s = await start();
   const { model, loadSeconds } = await loadBase(t.dir, "none", t.loadOptions);

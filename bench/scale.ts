@@ -4,8 +4,8 @@
  *                         [--batch B] [--seq T] [--warmup N] [--steps N] [--rank R]
  *                         [--prompt-tokens P] [--new-tokens N] [--decode-batch B] [--threads 1,2]
  *                         [--repeat N] [--timeout S] [--max-rss-gb G] [--reserve-gb G] [--cache DIR] [--seed N]
- *                         [--load-options JSON] [--load-bases none,nf4] [--train-bases none,nf4]
- *                         [--decode-bases none:f16,bf16:f16,int8:q8_0]`
+ *                         [--load-options JSON] [--load-bases float32,stored,nf4] [--train-bases none,nf4]
+ *                         [--decode-bases float32:f16,stored:f16,int8:q8_0]`
  *
  * tslm on real model shapes beside its peers, in one run. Random models with
  * the real architectures (Qwen2.5-0.5B and -1.5B with the Qwen tokenizer,
@@ -77,16 +77,19 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_MODELS = SCALE_MODELS.filter((m) => !m.testOnly).map((m) => m.name);
 
 /**
- * tslm's base storage in each phase, and the llama.cpp GGUF each decode is
- * compared with: the one place to change as storage options arrive. The
- * strings are `quantizeModel` kinds ("none": as `loadModel` gives it).
+ * tslm's base in each phase, and the llama.cpp GGUF each decode is compared
+ * with: the one place to change as storage options arrive. Load and decode
+ * name `loadModel`'s `base` ("float32", its default today; "stored": BF16
+ * stays 16-bit; "int8", "int4", "nf4": quantized while loading) or another
+ * `quantizeModel` kind applied after loading; train names finetune's
+ * `quantization` ("none": LoRA on the base the trainer picks; "nf4": QLoRA).
  */
 export const BASES = {
-  load: ["none", "nf4"],
+  load: ["float32", "stored", "nf4"],
   train: ["none", "nf4"],
   decode: [
-    { tslm: "none", gguf: "f16", goal: false },
-    { tslm: "bf16", gguf: "f16", goal: true },
+    { tslm: "float32", gguf: "f16", goal: false },
+    { tslm: "stored", gguf: "f16", goal: true },
     { tslm: "int8", gguf: "q8_0", goal: true },
   ] as DecodePair[],
 };
@@ -120,12 +123,12 @@ interface Options {
   bases: Partial<typeof BASES>;
 }
 
-/** `bf16:f16,int8:q8_0` as decode pairs; tslm "none" (float32 today) is the reference pair, not a goal. */
+/** `stored:f16,int8:q8_0` as decode pairs; tslm "float32" or "none" is a reference pair, not a goal. */
 function decodePairs(v: string): DecodePair[] {
   return v.split(",").map((item) => {
     const [tslm, gguf] = item.split(":").map((x) => x.trim());
-    if (!tslm || (gguf !== "f16" && gguf !== "q8_0")) throw new UsageError(`--decode-bases expects TSLM:GGUF pairs with GGUF f16 or q8_0 (e.g. bf16:f16,int8:q8_0), got '${item}'`);
-    return { tslm, gguf, goal: tslm !== "none" };
+    if (!tslm || (gguf !== "f16" && gguf !== "q8_0")) throw new UsageError(`--decode-bases expects TSLM:GGUF pairs with GGUF f16 or q8_0 (e.g. stored:f16,int8:q8_0), got '${item}'`);
+    return { tslm, gguf, goal: tslm !== "none" && tslm !== "float32" };
   });
 }
 
@@ -249,6 +252,8 @@ function memoryLimit(): number {
 
 /** `estimateMemory()`'s peak for a tslm row, or null when it refuses the settings. */
 function estimate(plan: ModelPlan, phase: Phase, variant: string): number | null {
+  // The estimate models weights in their storage precision or packed: a float32 base is outside it.
+  if (variant === "float32" || (variant === "none" && phase !== "train")) return null;
   const q = (["int8", "int4", "nf4", "q8_0"].includes(variant) ? variant : "none") as EstimateQuantization;
   const s = plan.settings;
   // The folder once built (its safetensors headers), the config before.
@@ -256,7 +261,8 @@ function estimate(plan: ModelPlan, phase: Phase, variant: string): number | null
   try {
     const method = q === "none" ? "lora" : "qlora";
     if (phase === "load") return estimateMemory(src, { method, quantization: q }).load.total;
-    if (phase === "train") return estimateMemory(src, { method, quantization: q, batch: s.batch, seq: s.seq, lora: { r: s.rank, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] } }).train.total;
+    // The trainer keeps the embedding and head as stored under QLoRA (lib/train/setup.ts's baseStorage).
+    if (phase === "train") return estimateMemory(src, { method, quantization: q, keepEmbeddingsWide: q !== "none", batch: s.batch, seq: s.seq, lora: { r: s.rank, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] } }).train.total;
     return estimateMemory(src, { quantization: q, batch: s.decodeBatch, seq: s.promptTokens + s.newTokens }).decode.total;
   } catch {
     return null;
@@ -371,7 +377,7 @@ async function runModel(plan: ModelPlan, gguf: boolean, notes: string[]): Promis
     for (const type of gguf ? plan.gguf : []) {
       const file = join(o.cache, `${m.name}.${type}.gguf`);
       if (!existsSync(file)) {
-        const e = await tslmChild(`export GGUF ${type.toUpperCase()}, tslm`, { phase: "export", ...common, file, type }, estimate(plan, "load", "none"));
+        const e = await tslmChild(`export GGUF ${type.toUpperCase()}, tslm`, { phase: "export", ...common, file, type }, estimate(plan, "load", "stored"));
         const j = e.json ?? {};
         modelNotes.push(e.ok ? `tslm's GGUF ${type.toUpperCase()} export: ${gb(n(j.fileBytes))} in ${(n(j.exportSeconds) ?? NaN).toFixed(0)} s after a ${(n(j.loadSeconds) ?? NaN).toFixed(0)} s load, peak RSS ${gb(n(j.peakBytes))}` : `tslm's GGUF ${type.toUpperCase()} export ${e.note}`);
         if (!e.ok) {
@@ -384,12 +390,13 @@ async function runModel(plan: ModelPlan, gguf: boolean, notes: string[]): Promis
       record(rowOf("decode", "llama.cpp", type, c));
     }
   }
-  // Same greedy tokens as llama.cpp (random weights: near-ties can differ; informational).
-  const tslmTok = rows.find((r) => r.phase === "decode" && r.engine === "tslm" && r.variant === "bf16" && r.ok)?.detail?.tokens;
-  const cppTok = rows.find((r) => r.phase === "decode" && r.engine === "llama.cpp" && r.variant === "f16" && r.ok)?.detail?.tokens;
-  if (Array.isArray(tslmTok) && Array.isArray(cppTok)) {
-    const i = tslmTok.findIndex((t, k) => t !== cppTok[k]);
-    modelNotes.push(i < 0 ? "tslm bf16 and llama.cpp F16 decode the same greedy tokens" : `tslm bf16 and llama.cpp F16 greedy tokens first differ at token ${i} (random weights: near-ties)`);
+  // Same greedy tokens as llama.cpp on the paired GGUF (random weights: near-ties can differ; informational).
+  for (const p of plan.decode) {
+    const mine = rows.find((r) => r.phase === "decode" && r.engine === "tslm" && r.variant === p.tslm && r.ok)?.detail?.tokens;
+    const theirs = rows.find((r) => r.phase === "decode" && r.engine === "llama.cpp" && r.variant === p.gguf && r.ok)?.detail?.tokens;
+    if (!Array.isArray(mine) || !Array.isArray(theirs)) continue;
+    const i = mine.findIndex((t, k) => t !== theirs[k]);
+    modelNotes.push(`tslm ${p.tslm} and llama.cpp ${p.gguf.toUpperCase()}: ${i < 0 ? "the same greedy tokens" : `greedy tokens first differ at token ${i} (random weights: near-ties)`}`);
   }
   const goals = evaluateGoals(m.name, rows, built.fileBytes, s, plan.decode);
   return { name: m.name, source: m.source, parameters: configParameterCount(cfg), fileBytes: built.fileBytes, files: built.files, buildSeconds: built.built ? built.seconds : 0, settings: s, rows, decodePairs: plan.decode, goals, notes: modelNotes };
@@ -429,7 +436,7 @@ async function main(): Promise<void> {
       return {
         model: p.model.name, source: p.model.source, dir: p.dir, parameters: configParameterCount(cfg), folderBytes: checkpointBytes(cfg), built: needs[i].folderBytes === 0,
         diskNeedBytes: needs[i].folderBytes + needs[i].ggufBytes, runs: disk[i].run, llamaCpp: disk[i].gguf && p.gguf.length > 0, settings: p.settings,
-        load: p.load, train: p.train, pytorch: p.pytorch, decode: p.decode, gguf: p.gguf,
+        load: p.load, train: p.train, pytorch: p.pytorch, pytorchNeedBytes: configParameterCount(cfg) * 4, decode: p.decode, gguf: p.gguf,
         estimates: Object.fromEntries(
           [...p.load.map((q) => [`load ${q}`, q] as const), ...p.train.map((q) => [`train ${q}`, q] as const), ...p.decode.map((d) => [`decode ${d.tslm}`, d.tslm] as const)]
             .map(([k, q]) => [k, estimate(p, k.split(" ")[0] as Phase, q)]),
@@ -440,6 +447,7 @@ async function main(): Promise<void> {
       out(`${p.model}: ${(p.parameters / 1e6).toFixed(0)}M parameters, BF16 folder ${gb(p.folderBytes)} (${p.built ? "built" : "to build"}), disk needed ${gb(p.diskNeedBytes)}; ${p.runs ? "runs" : "SKIPPED"}${p.runs && p.gguf.length && !p.llamaCpp ? " without llama.cpp" : ""}`);
       out(`  load [${p.load.join(", ")}]; train ${p.settings.batch}x${p.settings.seq} [${p.train.join(", ")}] + pytorch [${p.pytorch.join(", ")}]; decode [${p.decode.map((d) => `${d.tslm} vs ${d.gguf}`).join(", ")}]`);
       out(`  estimated peaks: ${Object.entries(p.estimates).map(([k, v]) => `${k} ${gb(v)}`).join(", ")}`);
+      if (p.pytorch.length && p.pytorchNeedBytes > memoryLimit()) out(`  pytorch would be skipped: its float32 weights alone take ${gb(p.pytorchNeedBytes)}, the memory limit is ${gb(memoryLimit())} now`);
     }
     if (o.json) process.stdout.write(JSON.stringify({ bench: "scale", plan: planned, diskFreeBytes: free, notes }) + "\n");
     return;

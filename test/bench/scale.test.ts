@@ -123,17 +123,17 @@ describe("bench scale", function () {
 
     it("marks each goal met, not met or not measured from the rows", () => {
       const rows: Row[] = [
-        row("load", "tslm", "none", { peakBytes: 1.2e9, estimateBytes: 1.1e9 }),
+        row("load", "tslm", "stored", { peakBytes: 1.2e9, estimateBytes: 1.1e9 }),
         row("load", "tslm", "nf4", { peakBytes: 1e9, residentBytes: 0.6e9, baselineBytes: 0.3e9, estimateBytes: 0.7e9 }),
         row("train", "tslm", "none", { peakBytes: 5e9, tokensPerSec: 80, estimateBytes: 5e9 }),
         row("train", "pytorch", "bf16", { peakBytes: 10e9, tokensPerSec: 100 }),
         row("train", "pytorch", "fp32", { peakBytes: 12e9, tokensPerSec: 50 }),
-        row("decode", "tslm", "bf16", { tokensPerSec: 30, batchTokensPerSec: 100 }),
+        row("decode", "tslm", "stored", { tokensPerSec: 30, batchTokensPerSec: 100 }),
         row("decode", "llama.cpp", "f16", { tokensPerSec: 25, batchTokensPerSec: 40 }),
         { phase: "decode", engine: "tslm", variant: "int8", ok: false, note: "stopped: still running" },
         row("decode", "llama.cpp", "q8_0", { tokensPerSec: 30, batchTokensPerSec: 50 }),
       ];
-      const pairs = [{ tslm: "bf16", gguf: "f16" as const, goal: true }, { tslm: "int8", gguf: "q8_0" as const, goal: true }];
+      const pairs = [{ tslm: "stored", gguf: "f16" as const, goal: true }, { tslm: "int8", gguf: "q8_0" as const, goal: true }];
       const goals = evaluateGoals("qwen2.5-0.5b", rows, 1e9, settings, pairs);
       const by = (s: string) => goals.find((g) => g.goal.startsWith(s))!;
       has(by("loading the BF16 folder"), { value: "1.20x", met: true });
@@ -144,8 +144,8 @@ describe("bench scale", function () {
       // The worst estimate is the nf4 load's: 0.7 / 1.0 - 1 = -30%.
       has(by("tslm estimate"), { value: "-30%", met: false });
       assert.ok(by("tslm estimate").goal.includes("load nf4"), by("tslm estimate").goal);
-      has(by("decode one sequence: tslm bf16"), { value: "1.20x", met: true });
-      has(by("decode 8 sequences: tslm bf16"), { value: "2.50x", met: true });
+      has(by("decode one sequence: tslm stored"), { value: "1.20x", met: true });
+      has(by("decode 8 sequences: tslm stored"), { value: "2.50x", met: true });
       has(by("decode one sequence: tslm int8"), { value: null, met: null });
 
       const quick = evaluateGoals("qwen2.5-0.5b", rows, 1e9, { ...settings, batch: 2, seq: 64 }, pairs);
@@ -210,7 +210,7 @@ describe("bench scale", function () {
     it("refuses a bad flag value with exit code 2 and a one-line message", () => {
       const r = spawnSync(process.execPath, ["--import", "tsx", "bench/scale.ts", "--decode-bases", "int8:q4"], { cwd: root, encoding: "utf8" });
       assert.equal(r.status, 2);
-      assert.equal(r.stderr.trim(), "scale: --decode-bases expects TSLM:GGUF pairs with GGUF f16 or q8_0 (e.g. bf16:f16,int8:q8_0), got 'int8:q4'");
+      assert.equal(r.stderr.trim(), "scale: --decode-bases expects TSLM:GGUF pairs with GGUF f16 or q8_0 (e.g. stored:f16,int8:q8_0), got 'int8:q4'");
     });
   });
 });
