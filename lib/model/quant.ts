@@ -21,6 +21,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedKernels, type PackedWeight } from "../tensor/fused.js";
 import { quantizeWithAddon } from "../tensor/native/index.js";
+import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from "../formats/dtype.js";
 import { TslmError } from "../util/errors.js";
 import type { Linear } from "./linear.js";
 
@@ -51,57 +52,6 @@ export function isSixteenBit(kind: QuantKind): kind is "bf16" | "f16" {
   return kind === "bf16" || kind === "f16";
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float32 -> bfloat16 bits, rounding to nearest even (NaN stays NaN), as torch does. */
-export function toBf16Bits(x: number): number {
-  f32[0] = x;
-  const u = u32[0];
-  if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) return ((u >>> 16) | 0x40) & 0xffff;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** bfloat16 bits -> float32. */
-export function fromBf16Bits(h: number): number {
-  u32[0] = (h & 0xffff) << 16;
-  return f32[0];
-}
-
-/** float32 -> IEEE half bits, rounding to nearest even (overflow to infinity). */
-export function toF16Bits(x: number): number {
-  f32[0] = x;
-  const u = u32[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow to zero
-    mant |= 0x800000; // subnormal: shift in the implicit bit
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
-  return sign | h;
-}
-
-/** IEEE half bits -> float32. */
-export function fromF16Bits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /**
  * Quantizes a float32 `[rows, cols]` weight (row-major) on the host.
  * @throws when a 4-bit kind's cols are not a multiple of blockSize.
@@ -111,7 +61,7 @@ export function quantizeHost(w: Float32Array, rows: number, cols: number, kind: 
   const n = rows * cols;
   if (isSixteenBit(kind)) {
     const halves = new Uint16Array(2 * Math.ceil(n / 2));
-    const conv = kind === "bf16" ? toBf16Bits : toF16Bits;
+    const conv = kind === "bf16" ? floatToBf16 : floatToHalf;
     for (let j = 0; j < n; j++) halves[j] = conv(w[j]);
     return { packed: new Int32Array(halves.buffer), scales: new Float32Array(0), blockSize: cols };
   }
@@ -169,7 +119,7 @@ export function dequantizeHost(p: { packed: Int32Array; scales: Float32Array; bl
   const out = new Float32Array(n);
   if (isSixteenBit(kind)) {
     const halves = new Uint16Array(p.packed.buffer, p.packed.byteOffset, 2 * p.packed.length);
-    const conv = kind === "bf16" ? fromBf16Bits : fromF16Bits;
+    const conv = kind === "bf16" ? bf16ToFloat : halfToFloat;
     for (let j = 0; j < n; j++) out[j] = conv(halves[j]);
     return out;
   }
@@ -203,8 +153,8 @@ function lookupTable(kind: QuantKind): tf.Tensor2D {
   const data = new Float32Array(65536 * per);
   for (let h = 0; h < 65536; h++) {
     for (let k = 0; k < per; k++) {
-      if (kind === "bf16") data[h] = fromBf16Bits(h);
-      else if (kind === "f16") data[h] = fromF16Bits(h);
+      if (kind === "bf16") data[h] = bf16ToFloat(h);
+      else if (kind === "f16") data[h] = halfToFloat(h);
       else if (kind === "int8") data[h * 2 + k] = ((h >> (8 * k)) << 24) >> 24;
       else {
         const code = (h >> (4 * k)) & 15;

@@ -8,7 +8,7 @@
 import { checkpointEntries, type CheckpointEntry } from "../formats/checkpoint.js";
 import { decodeTensor, readTensorBytes, type HostTensor, type StorageDtype } from "../formats/safetensors.js";
 import { FormatError } from "../util/errors.js";
-import { toBf16Bits, toF16Bits } from "./quant.js";
+import { floatToBf16, floatToHalf } from "../formats/dtype.js";
 
 export interface WeightSource {
   /** Every tensor's shape, by HF name. */
@@ -32,7 +32,7 @@ export interface WeightSource {
 /** 16-bit values packed into int32 words, rounding float32 to nearest even. */
 function packHalves(values: Float32Array, kind: "bf16" | "f16"): Int32Array {
   const halves = new Uint16Array(2 * Math.ceil(values.length / 2));
-  const conv = kind === "bf16" ? toBf16Bits : toF16Bits;
+  const conv = kind === "bf16" ? floatToBf16 : floatToHalf;
   for (let j = 0; j < values.length; j++) halves[j] = conv(values[j]);
   return new Int32Array(halves.buffer);
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedKernels, type PackedWeight } from "../../lib/tensor/fused.js";
-import { fromBf16Bits, fromF16Bits, toBf16Bits, toF16Bits } from "../../lib/model/quant.js";
+import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from "../../lib/formats/dtype.js";
 import { Random } from "../../lib/util/random.js";
 import { assertClose, assertSameOutputs, noLeaks, randn, runOn, size, useNativeSuite } from "./support.js";
 
@@ -27,8 +27,8 @@ function packRandom(kind: PackedWeight["kind"], rows: number, cols: number, bloc
     const halves = new Uint16Array(2 * Math.ceil(n / 2));
     for (let e = 0; e < n; e++) {
       const v = rng.normal(0, 1);
-      halves[e] = kind === "bf16" ? toBf16Bits(v) : toF16Bits(v);
-      dense[e] = kind === "bf16" ? fromBf16Bits(halves[e]) : fromF16Bits(halves[e]);
+      halves[e] = kind === "bf16" ? floatToBf16(v) : floatToHalf(v);
+      dense[e] = kind === "bf16" ? bf16ToFloat(halves[e]) : halfToFloat(halves[e]);
     }
     return { packed: new Int32Array(halves.buffer), scales: new Float32Array(0), dense, block: cols };
   }
@@ -144,9 +144,9 @@ describe("native fused kernels: optimizer and quantization", () => {
 
   it("16-bit conversions round to nearest even like torch (bf16) and IEEE (f16)", () => {
     // 1 + 2^-8 is halfway between two bf16 values: ties go to the even one (1.0); 1 + 3*2^-8 rounds up.
-    if (fromBf16Bits(toBf16Bits(1 + 2 ** -8)) !== 1 || fromBf16Bits(toBf16Bits(1 + 3 * 2 ** -8)) !== 1 + 2 ** -6) throw new Error("bf16 rounding");
-    if (fromF16Bits(toF16Bits(65504)) !== 65504 || fromF16Bits(toF16Bits(70000)) !== Infinity || fromF16Bits(toF16Bits(2 ** -24)) !== 2 ** -24) throw new Error("f16 range");
-    if (fromF16Bits(toF16Bits(1 + 2 ** -11)) !== 1 || !Number.isNaN(fromF16Bits(toF16Bits(NaN)))) throw new Error("f16 rounding or NaN");
+    if (bf16ToFloat(floatToBf16(1 + 2 ** -8)) !== 1 || bf16ToFloat(floatToBf16(1 + 3 * 2 ** -8)) !== 1 + 2 ** -6) throw new Error("bf16 rounding");
+    if (halfToFloat(floatToHalf(65504)) !== 65504 || halfToFloat(floatToHalf(70000)) !== Infinity || halfToFloat(floatToHalf(2 ** -24)) !== 2 ** -24) throw new Error("f16 range");
+    if (halfToFloat(floatToHalf(1 + 2 ** -11)) !== 1 || !Number.isNaN(halfToFloat(floatToHalf(NaN)))) throw new Error("f16 rounding or NaN");
   });
 });
 
