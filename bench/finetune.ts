@@ -51,7 +51,7 @@ async function worker(): Promise<void> {
   const tf = await import("@tensorflow/tfjs-core");
   const { useBackend, CONFIGS, llamaConfig } = await import("./_train_setup.js");
   const { createModel } = await import("../lib/model/create.js");
-  const { loadEmbeddedModel } = await import("../lib/train/skills.js");
+  const { loadEmbeddedModel } = await import("../lib/data/embedded/default-model.js");
   const { prepareModel } = await import("../lib/train/setup.js");
   const { resolveConfig } = await import("../lib/util/config.js");
   const { TrainConfigSchema } = await import("../lib/train/config.js");
@@ -94,7 +94,8 @@ async function worker(): Promise<void> {
 async function quality(): Promise<Record<string, unknown>> {
   const { init } = await import("../lib/tensor/init.js");
   const { ensureGradients } = await import("../lib/model/gradients.js");
-  const { loadEmbeddedModel, evaluateSkills, finetuneSkills } = await import("../lib/train/skills.js");
+  const { loadEmbeddedModel } = await import("../lib/data/embedded/default-model.js");
+  const { evaluateSkills, finetuneSkills } = await import("../lib/train/skills.js");
   const report = await init();
   await ensureGradients();
   const base = await loadEmbeddedModel();

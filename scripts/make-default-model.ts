@@ -18,7 +18,8 @@ import { writeTextAtomic } from "../lib/formats/atomic.js";
 import { init } from "../lib/tensor/init.js";
 import { ensureGradients } from "../lib/model/gradients.js";
 import { pretrain, PretrainConfigSchema } from "../lib/train/pretrain.js";
-import { embeddedModelDir, loadEmbeddedModel, evaluateSkills, finetuneSkills, quantizationPerplexity, writeSkillsFiles, SKILLS_FINETUNE } from "../lib/train/skills.js";
+import { evaluateSkills, finetuneSkills, quantizationPerplexity, writeSkillsFiles, SKILLS_FINETUNE } from "../lib/train/skills.js";
+import { DefaultCorpusSchema, defaultModelCorpus, embeddedModelDir, loadEmbeddedModel } from "../lib/data/embedded/default-model.js";
 import { writeSkillsSuite, SKILLS_SUITE_NAME } from "../lib/data/embedded/suite.js";
 import { embeddedSkills } from "../lib/data/embedded/skills.js";
 import { packageInfo } from "../lib/util/package.js";
@@ -35,7 +36,7 @@ await ensureGradients();
 const t0 = performance.now();
 let pretrainSeconds: number | null = null;
 if (!args.includes("--measure")) {
-  const r = await pretrain({ out: dir, workDir: join(root, "runs", "pretrain"), resume: args.includes("--resume") }, { log });
+  const r = await pretrain(defaultModelCorpus(), { out: dir, workDir: join(root, "runs", "pretrain"), resume: args.includes("--resume") }, { log });
   pretrainSeconds = (performance.now() - t0) / 1000;
   log(`pretrained ${r.parameters} parameters in ${pretrainSeconds.toFixed(0)} s (${Math.round(r.run.throughput.tokensPerSecond)} tokens/s)`);
   r.run.model.dispose();
@@ -63,7 +64,7 @@ for (const variant of ["lora", "qlora"] as const) {
 }
 const ppl = await quantizationPerplexity();
 const sizeMB = statSync(join(dir, "model.safetensors")).size / 1e6;
-const pc = PretrainConfigSchema.parse({ out: dir });
+const pc = { ...PretrainConfigSchema.parse({ out: dir }), ...DefaultCorpusSchema.parse({}) };
 const sk = embeddedSkills();
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 

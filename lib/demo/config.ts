@@ -8,6 +8,7 @@
  * cores; `fast` trims it further for tests and a first look.
  */
 import { z } from "../util/config.js";
+import { EMBEDDED_MODEL_DIR } from "../data/embedded/default-model.js";
 
 export const DemoVariantSchema = z
   .strictObject({
@@ -53,7 +54,7 @@ export type DemoTrain = z.output<typeof DemoTrainSchema>;
 
 export const DemoConfigSchema = z
   .strictObject({
-    model: z.string().nullable().default(null).describe("Base model folder; null = the embedded default model (models/tslm-tiny in the package)."),
+    model: z.string().nullable().default(null).describe(`Base model folder; null = the embedded default model (${EMBEDDED_MODEL_DIR} in the package).`),
     suite: z.string().nullable().default(null).describe("Eval suite name or folder; null = the embedded skills suite (held-out questions of the instruction set)."),
     out: z.string().default("runs").describe("Folder that holds run folders; the demo writes OUT/<id>/."),
     cache: z.string().default(".cache/tslm-demo").describe("Adapters (keyed by base model + data + training settings) and the arena's answer cache: a second demo reuses both."),

@@ -12,5 +12,5 @@ export { lossChartSpec, trainingDisplay, type TrainingDisplay, type LossRow } fr
 export { finetune, planSteps, type FinetuneOptions, type FinetuneRun, type TrainerDeps } from "./trainer.js";
 export { resumeFrom, checkResumable, dataFingerprint, type EvalRecord, type TrainingProgress } from "./resume.js";
 export { openTrainingLog, METRICS_FILE, type TrainingLog } from "./training-log.js";
-export { pretrain, PretrainConfigSchema, PRETRAIN_SPECIAL_TOKENS, LLM_STUDIO_CHAT_TEMPLATE, type PretrainConfig, type PretrainConfigInput, type PretrainResult } from "./pretrain.js";
-export { EMBEDDED_MODEL_NAME, embeddedModelDir, loadEmbeddedModel, SKILLS_DATA, SKILLS_FINETUNE, skillsDataset, finetuneSkills, evaluateSkills, writeSkillsFiles, quantizationPerplexity, type SkillsRunOptions, type QuantizedPerplexity } from "./skills.js";
+export { pretrain, PretrainConfigSchema, PRETRAIN_SPECIAL_TOKENS, LLM_STUDIO_CHAT_TEMPLATE, type PretrainConfig, type PretrainConfigInput, type PretrainCorpus, type PretrainResult } from "./pretrain.js";
+export { SKILLS_DATA, SKILLS_FINETUNE, skillsDataset, finetuneSkills, evaluateSkills, writeSkillsFiles, quantizationPerplexity, type SkillsRunOptions, type QuantizedPerplexity } from "./skills.js";

@@ -7,11 +7,12 @@
  * tokenizer.json, tokenizer_config.json with a chat template that renders
  * LLM Studio's `<|prompt|>`/`<|answer|>` format).
  *
- * With no corpus given it uses the embedded skills corpus, which is how the
- * default model in models/ is made.
+ * The corpus is an argument: the default model in models/ is made from
+ * `defaultModelCorpus()` (lib/data/embedded/default-model.ts).
  */
 import { mkdirSync } from "node:fs";
 import { z, resolveConfig } from "../util/config.js";
+import { DataError } from "../util/errors.js";
 import { createModel, defineConfig } from "../model/create.js";
 import { saveModel } from "../model/io.js";
 import { ensureGradients } from "../model/gradients.js";
@@ -19,8 +20,6 @@ import { init } from "../tensor/init.js";
 import { parameterCount } from "../model/memory.js";
 import { trainBpeTokenizer } from "../tokenizer/bpe-trainer.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { embeddedSkills } from "../data/embedded/skills.js";
-import { pretrainingCorpus } from "../data/embedded/tasks.js";
 import { finetune, type FinetuneRun, type TrainerDeps } from "./trainer.js";
 
 /** Special tokens of tslm-made tokenizers: EOS/pad first, then LLM Studio's markers. */
@@ -40,9 +39,6 @@ export const PretrainConfigSchema = z
     out: z.string().describe("Folder the model is written to."),
     backend: z.enum(["auto", "tensorflow", "native", "wasm", "cpu"]).default("auto").describe("TF.js backend; auto picks the fastest available."),
     workDir: z.string().default("runs/pretrain").describe("Checkpoints and metrics of the pretraining run (not part of the model folder)."),
-    corpus: z.array(z.string()).nullable().default(null).describe("Documents to train on; null = the embedded skills corpus."),
-    corpusRepeats: z.number().int().min(1).default(300).describe("Embedded corpus: how many times each fact's sentences appear, each time in another shuffled context."),
-    worldSeed: z.number().int().default(1).describe("Embedded corpus: the seed of the generated world."),
     vocabSize: z.number().int().min(300).default(512).describe("BPE vocabulary (4 special tokens + 256 bytes + merges)."),
     hiddenSize: z.number().int().min(8).default(128).describe("Model width."),
     numHiddenLayers: z.number().int().min(1).default(4).describe("Decoder layers."),
@@ -65,6 +61,14 @@ export const PretrainConfigSchema = z
 export type PretrainConfig = z.output<typeof PretrainConfigSchema>;
 export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;
 
+/** What a model is pretrained on. */
+export interface PretrainCorpus {
+  /** The documents of the training stream (packed into blocks of `seqLength` tokens). */
+  documents: readonly string[];
+  /** What the tokenizer learns from; default: the first 20,000 documents. */
+  tokenizerSample?: readonly string[];
+}
+
 export interface PretrainResult {
   dir: string;
   tokenizer: Tokenizer;
@@ -74,20 +78,17 @@ export interface PretrainResult {
 }
 
 /**
- * Trains a tokenizer and a model from scratch and saves them to `config.out`.
- * @example await pretrain({ out: "models/tslm-tiny" })
+ * Trains a tokenizer and a model from scratch on `corpus` (documents, or
+ * documents and the tokenizer's sample) and saves them to `config.out`.
+ * @example await pretrain(defaultModelCorpus(), { out: "models/tslm-tiny" })
  */
-export async function pretrain(input: PretrainConfigInput, deps: TrainerDeps = {}): Promise<PretrainResult> {
+export async function pretrain(corpus: PretrainCorpus | readonly string[], input: PretrainConfigInput, deps: TrainerDeps = {}): Promise<PretrainResult> {
   const cfg = resolveConfig(PretrainConfigSchema, input);
+  const { documents, tokenizerSample } = isDocumentList(corpus) ? { documents: corpus, tokenizerSample: undefined } : corpus;
+  if (documents.length === 0) throw new DataError("the pretraining corpus has no documents");
   await init({ backend: cfg.backend });
   await ensureGradients();
-  const tasks = cfg.corpus ? null : embeddedSkills(cfg.worldSeed).tasks;
-  // Many differently shuffled repeats: each block of the stream is new, so the model learns the
-  // facts rather than the order of one shuffle (a small corpus read for many epochs overfits it).
-  const docs = cfg.corpus ?? pretrainingCorpus(tasks!, cfg.worldSeed, { repeats: cfg.corpusRepeats });
-  // The tokenizer learns from a sample (two repeats hold every sentence twice).
-  const sample = cfg.corpus ? cfg.corpus.slice(0, 20000) : pretrainingCorpus(tasks!, cfg.worldSeed, { repeats: 2 });
-  const bpe = trainBpeTokenizer(sample, {
+  const bpe = trainBpeTokenizer(tokenizerSample ?? documents.slice(0, 20000), {
     vocabSize: cfg.vocabSize,
     specialTokens: PRETRAIN_SPECIAL_TOKENS,
     eosToken: "<|endoftext|>",
@@ -117,7 +118,7 @@ export async function pretrain(input: PretrainConfigInput, deps: TrainerDeps = {
     {
       model,
       tokenizer,
-      records: docs.map((text) => ({ text })),
+      records: documents.map((text) => ({ text })),
       config: {
         method: "full",
         backend: cfg.backend,
@@ -143,3 +144,5 @@ export async function pretrain(input: PretrainConfigInput, deps: TrainerDeps = {
   await saveModel(model, cfg.out); // config, weights and the tokenizer files
   return { dir: cfg.out, tokenizer, parameters: parameterCount(model), run, config: cfg };
 }
+
+const isDocumentList = (c: PretrainCorpus | readonly string[]): c is readonly string[] => Array.isArray(c);

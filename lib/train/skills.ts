@@ -1,46 +1,27 @@
 /**
- * The embedded default model and its skills recipe, for the demo, the
- * notebooks, the benchmark and tests: where the model lives, the dataset of
- * embedded skills (train split; held-out split as validation), and the
- * LoRA / QLoRA fine-tuning settings behind the figures in docs/finetuning.md.
+ * The skills recipe of the embedded default model, for the demo, the
+ * notebooks, the benchmark and tests: the dataset of embedded skills (train
+ * split; held-out split as validation) and the LoRA / QLoRA fine-tuning
+ * settings behind the figures in docs/finetuning.md. The model itself (where
+ * it lives, how it loads) is lib/data/embedded/default-model.ts.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { writeTextAtomic } from "../util/atomic.js";
-import { packageInfo } from "../util/package.js";
 import { TslmError } from "../util/errors.js";
-import { loadModel } from "../model/io.js";
-import { init } from "../tensor/init.js";
 import type { CausalLM } from "../model/causal-lm.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { loadDataset, type LoadedDataset } from "../data/dataset.js";
 import { textTokenizer } from "../data/tokenizer-adapter.js";
 import { embeddedSkills, EMBEDDED_WORLD_SEED } from "../data/embedded/skills.js";
 import { taskRecords, pretrainingCorpus } from "../data/embedded/tasks.js";
+import { embeddedModelDir, loadEmbeddedModel } from "../data/embedded/default-model.js";
 import type { Sample } from "../data/encode.js";
 import { quantizeModel, baseMemory } from "../model/quantize-model.js";
 import type { TrainConfigInput } from "./config.js";
 import { finetune, type FinetuneRun, type TrainerDeps } from "./trainer.js";
 import { evaluate, sampleLosses, type EvalResult } from "./evaluate.js";
-
-/** Folder name of the embedded default model under models/. */
-export const EMBEDDED_MODEL_NAME = "tslm-tiny";
-
-/** Absolute path of the embedded default model (models/tslm-tiny in the package). */
-export function embeddedModelDir(): string {
-  return join(packageInfo().root, "models", EMBEDDED_MODEL_NAME);
-}
-
-/** Loads the embedded default model (with its tokenizer), choosing the TF.js backend first if none is. */
-export async function loadEmbeddedModel(): Promise<CausalLM> {
-  await init();
-  const dir = embeddedModelDir();
-  if (!existsSync(join(dir, "config.json"))) {
-    throw new TslmError(`the embedded model is missing; recreate it with \`tslm pretrain --out ${dir}\``, { file: dir });
-  }
-  return loadModel(dir);
-}
 
 /** Dataset settings of the skills recipe: LLM Studio format, loss on answers, short samples. */
 export const SKILLS_DATA = { maxLength: 128, validationSize: 0 } as const;

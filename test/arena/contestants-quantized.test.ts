@@ -13,7 +13,7 @@ import { init } from "../../lib/tensor/index.js";
 import { generate, loadAdapter, loadModel, quantizeModel } from "../../lib/model/index.js";
 import { finetune } from "../../lib/train/trainer.js";
 import { collapseWhitespace as normalizeAnswer } from "../../lib/data/text-metrics.js";
-import { embeddedModelDir } from "../../lib/train/skills.js";
+import { embeddedModelDir } from "../../lib/data/embedded/default-model.js";
 import { embeddedSkills, taskRecords, writeSkillsSuite } from "../../lib/data/embedded/index.js";
 import { createLocalContestant } from "../../lib/arena/contestants/local.js";
 import { runTournament } from "../../lib/arena/run.js";

@@ -3,7 +3,8 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { embeddedSkills, generateWorld, embeddedTasks, splitTasks, pretrainingCorpus, taskRecords, writeSkillsSuite, SKILLS_SUITE_NAME } from "../../lib/data/embedded/index.js";
 import { loadSuite } from "../../lib/arena/suites/load.js";
-import { writeSkillsFiles, embeddedModelDir } from "../../lib/train/skills.js";
+import { writeSkillsFiles } from "../../lib/train/skills.js";
+import { embeddedModelDir } from "../../lib/data/embedded/default-model.js";
 import { packageInfo } from "../../lib/util/package.js";
 import { tempDir } from "../support/tmp.js";
 

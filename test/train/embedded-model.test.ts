@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { embeddedModelDir, loadEmbeddedModel, evaluateSkills, finetuneSkills, quantizationPerplexity } from "../../lib/train/skills.js";
+import { evaluateSkills, finetuneSkills, quantizationPerplexity } from "../../lib/train/skills.js";
+import { embeddedModelDir, loadEmbeddedModel } from "../../lib/data/embedded/default-model.js";
 import { parameterCount } from "../../lib/model/memory.js";
 import { DataConfigSchema } from "../../lib/data/config.js";
 import { encodeExample, type Sample } from "../../lib/data/encode.js";

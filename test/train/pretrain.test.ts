@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pretrain } from "../../lib/train/pretrain.js";
+import { defaultModelCorpus } from "../../lib/data/embedded/default-model.js";
 import { loadModel } from "../../lib/model/io.js";
 import { setupBackend } from "../support/backend.js";
 import { tempDir } from "../support/tmp.js";
@@ -13,7 +14,8 @@ describe("train: pretraining from scratch", function () {
     const dir = tempDir();
     const out = join(dir, "model");
     const r = await pretrain(
-      { out, workDir: join(dir, "work"), backend: "wasm", corpusRepeats: 1, steps: 4, warmupSteps: 1, hiddenSize: 32, numHiddenLayers: 1, intermediateSize: 64, vocabSize: 300, seqLength: 32, batchSize: 2, checkpointEvery: 0 },
+      defaultModelCorpus({ corpusRepeats: 1 }),
+      { out, workDir: join(dir, "work"), backend: "wasm", steps: 4, warmupSteps: 1, hiddenSize: 32, numHiddenLayers: 1, intermediateSize: 64, vocabSize: 300, seqLength: 32, batchSize: 2, checkpointEvery: 0 },
       { progress: "off" },
     );
     assert.equal(r.run.steps, 4);

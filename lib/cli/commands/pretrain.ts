@@ -13,9 +13,10 @@ import { JSON_FLAG } from "../common-flags.js";
 import { z } from "../../util/config.js";
 import { PretrainConfigSchema } from "../../train/pretrain.js";
 import { readCorpusFile } from "../../data/read.js";
+import { DefaultCorpusSchema, defaultModelCorpus } from "../../data/embedded/default-model.js";
 
-/** The corpus is a list of documents: from --corpus-file, or the embedded one (--corpus-repeats, --world-seed). */
-const PRETRAIN_SPECS = flagsFromSchema(PretrainConfigSchema, { skip: ["corpus"], hints: { out: "<dir>", workDir: "<dir>" }, configFile: true });
+const PRETRAIN_SPECS = flagsFromSchema(PretrainConfigSchema, { hints: { out: "<dir>", workDir: "<dir>" }, configFile: true });
+const CORPUS_SPECS = flagsFromSchema(DefaultCorpusSchema);
 
 export function register(program: Command): void {
   defineCommand(program, {
@@ -27,12 +28,12 @@ export function register(program: Command): void {
       ...JSON_FLAG,
     }),
     flags: { hints: { corpusFile: "<file>" } },
-    more: [PRETRAIN_SPECS],
+    more: [PRETRAIN_SPECS, CORPUS_SPECS],
     async run(flags, [configFile]: [string | undefined], cmd) {
       const cfg = resolveFlags(PretrainConfigSchema, cmd, PRETRAIN_SPECS, configFile);
-      if (flags.corpusFile !== undefined) cfg.corpus = readCorpusFile(flags.corpusFile);
+      const corpus = flags.corpusFile !== undefined ? readCorpusFile(flags.corpusFile) : defaultModelCorpus(resolveFlags(DefaultCorpusSchema, cmd, CORPUS_SPECS));
       const { pretrain } = await import("../../train/pretrain.js");
-      const r = await pretrain(cfg, { log: (l) => process.stderr.write(l + "\n") });
+      const r = await pretrain(corpus, cfg, { log: (l) => process.stderr.write(l + "\n") });
       const last = r.run.evals[r.run.evals.length - 1];
       const result = { dir: r.dir, parameters: r.parameters, vocabSize: r.tokenizer.vocabSize, steps: r.run.steps, validationLoss: last?.loss ?? null, throughput: r.run.throughput };
       printResult(flags.json, result, () =>
