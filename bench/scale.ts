@@ -21,21 +21,23 @@
  * (`--max-rss-gb`, default 85% of the memory available when it starts): a
  * phase that passes either is stopped and reported, never left to swap.
  *
- * - load: `loadModel` (then quantizing the base to nf4 for the QLoRA row):
- *   peak RSS and resident size after loading, against the folder's size.
+ * - load: `loadModel` with base float32 (its default), stored (BF16 stays
+ *   16-bit) and nf4 (quantized while loading): peak RSS and resident size
+ *   after loading, against the folder's size.
  * - train: LoRA r=8 (alpha 16, no dropout) on q, k, v, o, gate, up and down
  *   of every layer through lib/train's `finetune` on a JSONL file of random
  *   text cut to exactly T tokens, batch B (default 4 x 512; the 8B shape
  *   1 x 256), `--warmup` steps then `--steps` timed ones; tokens/s from the
- *   fastest timed step; float32 base and QLoRA nf4. PyTorch (Debian's
+ *   fastest timed step; LoRA and QLoRA nf4, the trainer loading the base as
+ *   for a user (`quantization` none / nf4). PyTorch (Debian's
  *   python3-torch, bench/_scale_pytorch.py) trains the same architecture
  *   with the same LoRA, in fp32 (OpenBLAS, every core, OMP_WAIT_POLICY=PASSIVE)
  *   and under bf16 autocast (oneDNN, default wait policy). Peak RSS is the
  *   whole process's; "step peak" is the timed steps' alone (the peak is reset
  *   after the warm-up).
  * - decode: greedy decoding of N new tokens after a P-token prompt, one
- *   sequence and a batch of `--decode-batch` (default 8), tslm with its base
- *   as loaded (float32 today), in bf16 and in int8; llama.cpp (node-llama-cpp's
+ *   sequence and a batch of `--decode-batch` (default 8), tslm with bases
+ *   float32, stored (16-bit) and int8; llama.cpp (node-llama-cpp's
  *   CPU build, F32 KV cache, no flash attention, the best of `--threads`,
  *   default 1 and every core) on tslm's own GGUF exports (F16 beside tslm's
  *   16-bit and float32 rows, Q8_0 beside int8), decoding the same prompt ids.
@@ -55,26 +57,26 @@
  * other sizes than theirs are marked indicative. `--plan` prints what would be
  * built and run, the disk and memory checks included, and exits.
  * `--load-options '{"...": ...}'` is passed to every `loadModel` call unchanged;
- * `--load-bases`, `--train-bases` and `--decode-bases` replace the base
- * storages measured (`quantizeModel` kinds; "none" is the base as loaded;
- * decode pairs name the GGUF type llama.cpp runs beside each).
+ * `--load-bases`, `--train-bases` and `--decode-bases` replace the bases
+ * measured (`BASES` below: `loadModel` bases or `quantizeModel` kinds for
+ * load and decode, finetune's `quantization` for train; decode pairs name
+ * the GGUF type llama.cpp runs beside each, e.g. `stored:f16,int8:q8_0`).
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { estimateMemory, type EstimateQuantization } from "../lib/model/estimate.js";
 import { configParameterCount } from "../lib/model/weights.js";
 import { writeTextAtomic } from "../lib/util/atomic.js";
 import { Random } from "../lib/util/random.js";
-import { buildModel, checkpointBytes, freeDiskBytes, ggufBytes, isBuilt, llamaConfigOf, planDisk, safetensorsBytes, scaleModel, SCALE_MODELS, type ScaleModel } from "./_scale_models.js";
+import { buildModel, checkpointBytes, freeDiskBytes, ggufBytes, isBuilt, llamaConfigOf, planDisk, type ScaleModel } from "./_scale_models.js";
+import { parseOptions, UsageError, type Options } from "./_scale_options.js";
 import { runChild, systemMemory } from "./_scale_proc.js";
 import { evaluateGoals, gb, modelTable, type DecodePair, type Goal, type ModelReport, type Phase, type Row, type Settings } from "./_scale_report.js";
 import type { Task } from "./_scale_worker.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const DEFAULT_MODELS = SCALE_MODELS.filter((m) => !m.testOnly).map((m) => m.name);
 
 /**
  * tslm's base in each phase, and the llama.cpp GGUF each decode is compared
@@ -96,119 +98,6 @@ export const BASES = {
 
 /** The 8B shape runs what its goals name: nf4 load, QLoRA at 1 x 256 for 3 steps, 8-bit decoding. */
 const BASES_8B = { load: ["nf4"], train: ["nf4"], decode: [{ tslm: "int8", gguf: "q8_0", goal: true }] as DecodePair[] };
-
-class UsageError extends Error {}
-
-/** Everything the flags decide. */
-interface Options {
-  models: ScaleModel[];
-  only: Phase[];
-  peers: string[];
-  quick: boolean;
-  plan: boolean;
-  json: boolean;
-  settings: Settings;
-  /** Flags given explicitly (the 8B shape keeps its goal's sizes otherwise). */
-  explicit: Set<string>;
-  timeoutMs: number;
-  /** Resident limit per process; undefined: 85% of what is available when it starts. */
-  maxRssBytes: number | undefined;
-  reserveBytes: number;
-  cache: string;
-  seed: number;
-  loadOptions: Record<string, unknown>;
-  /** Rounds of the train and decode comparisons (each row keeps its best). */
-  repeat: number;
-  /** --load-bases, --train-bases, --decode-bases: replace BASES (and BASES_8B) when given. */
-  bases: Partial<typeof BASES>;
-}
-
-/** `stored:f16,int8:q8_0` as decode pairs; tslm "float32" or "none" is a reference pair, not a goal. */
-function decodePairs(v: string): DecodePair[] {
-  return v.split(",").map((item) => {
-    const [tslm, gguf] = item.split(":").map((x) => x.trim());
-    if (!tslm || (gguf !== "f16" && gguf !== "q8_0")) throw new UsageError(`--decode-bases expects TSLM:GGUF pairs with GGUF f16 or q8_0 (e.g. stored:f16,int8:q8_0), got '${item}'`);
-    return { tslm, gguf, goal: tslm !== "none" && tslm !== "float32" };
-  });
-}
-
-/** llama.cpp's thread counts to try (default 1 and every core): each is measured and the best kept. */
-function threadList(v: string | undefined): number[] {
-  if (v === undefined) return [...new Set([1, availableParallelism()])];
-  const items = v.split(",").map((x) => Number(x.trim()));
-  if (items.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--threads expects whole numbers >= 1, separated by commas, got '${v}'`);
-  return items;
-}
-
-/** The flags, checked; a bad value is a UsageError naming the flag. */
-function parseOptions(args: string[]): Options {
-  const { values: a } = parseArgs({
-    args,
-    options: {
-      models: { type: "string" }, only: { type: "string" }, peers: { type: "string" },
-      quick: { type: "boolean", default: false }, plan: { type: "boolean", default: false }, json: { type: "boolean", default: false },
-      batch: { type: "string" }, seq: { type: "string" }, warmup: { type: "string" }, steps: { type: "string" }, rank: { type: "string" },
-      "prompt-tokens": { type: "string" }, "new-tokens": { type: "string" }, "decode-batch": { type: "string" }, threads: { type: "string" },
-      timeout: { type: "string" }, "max-rss-gb": { type: "string" }, "reserve-gb": { type: "string" }, cache: { type: "string" }, seed: { type: "string" }, repeat: { type: "string" },
-      "load-options": { type: "string" }, "load-bases": { type: "string" }, "train-bases": { type: "string" }, "decode-bases": { type: "string" },
-    },
-  });
-  const get = (name: string) => a[name as keyof typeof a] as string | undefined;
-  const whole = (name: string, min: number, fallback: number): number => {
-    const v = get(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} expects a whole number >= ${min}, got '${v}'`);
-    return n;
-  };
-  const positive = (name: string): number | undefined => {
-    const v = get(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--${name} expects a positive number, got '${v}'`);
-    return n;
-  };
-  const list = <T extends string>(name: string, known: readonly T[], fallback: readonly T[]): T[] => {
-    const v = get(name);
-    if (v === undefined) return [...fallback];
-    const items = v.split(",").map((x) => x.trim()).filter(Boolean);
-    for (const i of items) if (!known.includes(i as T)) throw new UsageError(`--${name}: unknown '${i}' (known: ${known.join(", ")})`);
-    return items as T[];
-  };
-  const quick = a.quick!;
-  let loadOptions: Record<string, unknown> = {};
-  try {
-    loadOptions = a["load-options"] ? (JSON.parse(a["load-options"]) as Record<string, unknown>) : {};
-    if (loadOptions === null || typeof loadOptions !== "object" || Array.isArray(loadOptions)) throw new Error("not an object");
-  } catch (e) {
-    throw new UsageError(`--load-options expects a JSON object, got '${a["load-options"]}' (${(e as Error).message})`);
-  }
-  const maxRss = positive("max-rss-gb");
-  return {
-    models: list("models", SCALE_MODELS.map((m) => m.name), DEFAULT_MODELS).map(scaleModel),
-    only: list<Phase>("only", ["load", "train", "decode"], ["load", "train", "decode"]),
-    peers: list("peers", ["pytorch", "llama.cpp", "none"], ["pytorch", "llama.cpp"]),
-    quick, plan: a.plan!, json: a.json!,
-    settings: {
-      batch: whole("batch", 1, quick ? 2 : 4), seq: whole("seq", 8, quick ? 64 : 512), warmup: whole("warmup", 1, 1), steps: whole("steps", 1, 2), rank: whole("rank", 1, 8),
-      promptTokens: whole("prompt-tokens", 1, quick ? 16 : 32), newTokens: whole("new-tokens", 2, quick ? 16 : 64), decodeBatch: whole("decode-batch", 1, 8),
-      llamaThreads: threadList(get("threads")),
-    },
-    explicit: new Set(Object.keys(a).filter((k) => get(k) !== undefined)),
-    timeoutMs: whole("timeout", 1, quick ? 600 : 1800) * 1000,
-    maxRssBytes: maxRss === undefined ? undefined : maxRss * 1e9,
-    reserveBytes: (positive("reserve-gb") ?? 2) * 1e9,
-    cache: resolve(root, get("cache") ?? join(".cache", "scale")),
-    seed: whole("seed", 0, 0),
-    repeat: whole("repeat", 1, 1),
-    loadOptions,
-    bases: {
-      ...(get("load-bases") !== undefined ? { load: get("load-bases")!.split(",").map((x) => x.trim()) } : {}),
-      ...(get("train-bases") !== undefined ? { train: get("train-bases")!.split(",").map((x) => x.trim()) } : {}),
-      ...(get("decode-bases") !== undefined ? { decode: decodePairs(get("decode-bases")!) } : {}),
-    },
-  };
-}
 
 let o: Options;
 const out = (s: string) => (o?.json ? process.stderr : process.stdout).write(s + "\n");
@@ -403,7 +292,7 @@ async function runModel(plan: ModelPlan, gguf: boolean, notes: string[]): Promis
 }
 
 async function main(): Promise<void> {
-  o = parseOptions(process.argv.slice(2));
+  o = parseOptions(process.argv.slice(2), root);
   const plans = o.models.map(planModel);
   const needs = plans.map((p) => ({
     model: p.model.name,
