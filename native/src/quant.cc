@@ -148,55 +148,37 @@ inline float hsum(__m256 v) {
 }
 
 /**
- * out[i, r] = x[i] . W[r] for 16-bit W, reading W once: four rows at a time
- * share each load of x, and the 16-bit values widen in registers (no
- * decoded copy), so the loop runs at memory speed.
+ * out[i, r] = x[i] . W[r] for 16-bit W, reading W once, row after row, the
+ * 16-bit values widened in registers (no decoded copy). One row at a time
+ * with two accumulators streams at memory speed (measured 26 GB/s against
+ * 13.6 for four interleaved rows, whose four streams defeat the prefetcher);
+ * further rows of x reuse the row from L1.
  */
 template <QuantKind K>
 void stream16(const float* x, const Packed& w, float* out, int64_t t, int64_t r0, int64_t r1) {
-  const int64_t rows = w.rows, cols = w.cols, c8 = cols & ~int64_t{7};
+  const int64_t rows = w.rows, cols = w.cols, c16 = cols & ~int64_t{15};
   const uint16_t* base = reinterpret_cast<const uint16_t*>(w.words);
-  auto tail = [&](const uint16_t* row, const float* xi, int64_t j) {
-    float s = 0;
-    for (; j < cols; j++) {
-      float v;
-      if constexpr (K == QuantKind::kBf16) {
-        uint32_t u = static_cast<uint32_t>(row[j]) << 16;
-        std::memcpy(&v, &u, 4);
-      } else {
-        v = _cvtsh_ss(row[j]);
-      }
-      s += v * xi[j];
-    }
-    return s;
-  };
-  int64_t r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const uint16_t* w0 = base + r * cols;
-    for (int64_t i = 0; i < t; i++) {
-      const float* xi = x + i * cols;
-      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-      for (int64_t j = 0; j < c8; j += 8) {
-        const __m256 xv = _mm256_loadu_ps(xi + j);
-        a0 = _mm256_fmadd_ps(load8<K>(w0 + j), xv, a0);
-        a1 = _mm256_fmadd_ps(load8<K>(w0 + cols + j), xv, a1);
-        a2 = _mm256_fmadd_ps(load8<K>(w0 + 2 * cols + j), xv, a2);
-        a3 = _mm256_fmadd_ps(load8<K>(w0 + 3 * cols + j), xv, a3);
-      }
-      float* o = out + i * rows + r;
-      o[0] = hsum(a0) + tail(w0, xi, c8);
-      o[1] = hsum(a1) + tail(w0 + cols, xi, c8);
-      o[2] = hsum(a2) + tail(w0 + 2 * cols, xi, c8);
-      o[3] = hsum(a3) + tail(w0 + 3 * cols, xi, c8);
-    }
-  }
-  for (; r < r1; r++) {
+  for (int64_t r = r0; r < r1; r++) {
     const uint16_t* wr = base + r * cols;
     for (int64_t i = 0; i < t; i++) {
       const float* xi = x + i * cols;
-      __m256 a = _mm256_setzero_ps();
-      for (int64_t j = 0; j < c8; j += 8) a = _mm256_fmadd_ps(load8<K>(wr + j), _mm256_loadu_ps(xi + j), a);
-      out[i * rows + r] = hsum(a) + tail(wr, xi, c8);
+      __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+      for (int64_t j = 0; j < c16; j += 16) {
+        a = _mm256_fmadd_ps(load8<K>(wr + j), _mm256_loadu_ps(xi + j), a);
+        b = _mm256_fmadd_ps(load8<K>(wr + j + 8), _mm256_loadu_ps(xi + j + 8), b);
+      }
+      float s = hsum(_mm256_add_ps(a, b));
+      for (int64_t j = c16; j < cols; j++) {
+        float v;
+        if constexpr (K == QuantKind::kBf16) {
+          uint32_t u = static_cast<uint32_t>(wr[j]) << 16;
+          std::memcpy(&v, &u, 4);
+        } else {
+          v = _cvtsh_ss(wr[j]);
+        }
+        s += v * xi[j];
+      }
+      out[i * rows + r] = s;
     }
   }
 }
