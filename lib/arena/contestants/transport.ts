@@ -10,7 +10,8 @@
  * tournament's judge calls go to a fast local server. `fetchTransport`
  * adapts any fetch implementation (tests, proxies).
  */
-import { Agent, type Dispatcher } from "undici";
+import { createRequire } from "node:module";
+import type { Dispatcher } from "undici";
 
 export interface PostResponse {
   status: number;
@@ -41,8 +42,12 @@ export class TransportTimeout extends Error {
  * off because each request has its own timer (`timeout_ms` covers the whole
  * request, and a long answer on a CPU server may take minutes). Idle sockets
  * are unref'd by undici, so they never keep a finished process alive.
+ * undici loads on the first request: importing tslm (the notebook kernel, a
+ * CLI command that calls no endpoint) does not pay for it.
  */
-const agent = new Agent({ connections: 256, headersTimeout: 0, bodyTimeout: 0 });
+let agent: Dispatcher | undefined;
+const getAgent = (): Dispatcher =>
+  (agent ??= new (createRequire(import.meta.url)("undici") as typeof import("undici")).Agent({ connections: 256, headersTimeout: 0, bodyTimeout: 0 }));
 
 /** `url` split for the dispatcher, parsed once per URL (a run calls a few URLs many thousand times). */
 const targets = new Map<string, { origin: string; path: string }>();
@@ -155,7 +160,7 @@ export const undiciTransport: Transport = (url, headers, body, opts) =>
     const { origin, path } = target(url);
     const handler = new PostHandler(resolve, reject, opts.timeoutMs, opts.signal);
     try {
-      agent.dispatch({ origin, path, method: "POST", headers, body }, handler);
+      getAgent().dispatch({ origin, path, method: "POST", headers, body }, handler);
     } catch (e) {
       handler.abort(e);
     }
