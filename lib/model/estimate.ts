@@ -307,16 +307,8 @@ function withOverhead(terms: Omit<MemoryTerms, "overhead">, cfg: LlamaConfig, k:
   return { total: rest + overhead, terms: all };
 }
 
-/**
- * Predicts peak resident memory of loading, training and decoding a model,
- * reading only config.json and the safetensors headers.
- * @param source a model folder, a config.json file, or a config object.
- * @throws ConfigError for impossible settings (quantized full fine-tuning, a
- *   LoRA rank larger than a layer, seq past the context).
- * @example estimateMemory("models/tslm-tiny", { method: "qlora", batch: 4, seq: 128 }).train.total
- */
-export function estimateMemory(source: string | LlamaConfig, options: EstimateOptions = {}): MemoryEstimate {
-  const k: MemoryConstants = { ...MEMORY_CONSTANTS, ...options.constants };
+/** The method and quantization of an estimate, checked against each other. */
+function methodOf(options: EstimateOptions): { method: EstimateMethod; quantization: EstimateQuantization } {
   const method = options.method ?? "lora";
   if (!ESTIMATE_METHODS.includes(method)) throw new ConfigError(`method must be one of ${ESTIMATE_METHODS.join(", ")}, got ${JSON.stringify(method)}`, { key: "method" });
   const quantization = options.quantization ?? (method === "qlora" ? "nf4" : "none");
@@ -327,20 +319,11 @@ export function estimateMemory(source: string | LlamaConfig, options: EstimateOp
   if (method === "full" && quantization !== "none") {
     throw new ConfigError(`quantization '${quantization}' freezes the base, which full fine-tuning trains; use method 'lora' (QLoRA) or quantization 'none'`, { key: "quantization" });
   }
-  const { cfg, tensors, fileBytes, name, notes } = readSource(source);
-  const context = contextLength(cfg);
-  const B = positiveInt(options.batch ?? 1, "batch");
-  const T = positiveInt(options.seq ?? Math.min(DEFAULT_SEQ, context), "seq");
-  if (T > context) throw new ConfigError(`seq ${T} is more than the model's context of ${context} tokens (max_position_embeddings)`, { key: "seq" });
-  const chunk = positiveInt(options.lossChunkTokens ?? DEFAULT_LOSS_CHUNK, "lossChunkTokens");
-  const checkpointing = options.activationCheckpointing ?? true;
-  const keepWide = options.keepEmbeddingsWide ?? false;
-  const f32 = k.float32Bytes;
-  const L = cfg.numHiddenLayers;
-  const D = cfg.hiddenSize;
-  const V = cfg.vocabSize;
+  return { method, quantization };
+}
 
-  // ---- weights as resident ------------------------------------------------------------
+/** Bytes the weights take once loaded, the largest transient buffer of the load, and stored elements per dtype. */
+function residentWeights(cfg: LlamaConfig, tensors: ReturnType<typeof readSource>["tensors"], quantization: EstimateQuantization, keepWide: boolean, k: MemoryConstants, notes: string[]) {
   const isLinear = new Set(linearSpecs(cfg).map((s) => `${s.name}.weight`));
   const isWide = (n: string) => n === "model.embed_tokens.weight" || n === "lm_head.weight";
   const storage: Record<string, number> = {};
@@ -350,7 +333,7 @@ export function estimateMemory(source: string | LlamaConfig, options: EstimateOp
   for (const t of tensors) {
     const n = elements(t.shape);
     storage[t.dtype] = (storage[t.dtype] ?? 0) + n;
-    const stored = n * (SAFETENSORS_DTYPE_BYTES[t.dtype] ?? f32);
+    const stored = n * (SAFETENSORS_DTYPE_BYTES[t.dtype] ?? k.float32Bytes);
     let bytes = stored;
     let quantized = false;
     if (quantization !== "none" && t.shape.length === 2 && (isWide(t.name) ? !keepWide : isLinear.has(t.name))) {
@@ -363,30 +346,57 @@ export function estimateMemory(source: string | LlamaConfig, options: EstimateOp
     }
     residentBytes += bytes;
     // Read into a buffer of the stored size; a tensor being quantized may also exist as float32.
-    largestStaging = Math.max(largestStaging, stored * k.stagingReadCopies + (quantized ? n * f32 * k.stagingFloat32Fraction : 0));
+    largestStaging = Math.max(largestStaging, stored * k.stagingReadCopies + (quantized ? n * k.float32Bytes * k.stagingFloat32Fraction : 0));
   }
   if (unpacked > 0) notes.push(`${unpacked} matrices stay in storage precision: their input width is not a multiple of the ${quantization} block`);
-  const parameters = configParameterCount(cfg);
+  return { residentBytes, largestStaging, storage };
+}
 
-  // ---- LoRA ---------------------------------------------------------------------------
-  const o = options.lora ?? {};
-  const lora = method === "full" ? null : { r: o.r ?? DEFAULT_LORA.r, targetModules: o.targetModules ?? DEFAULT_LORA.targetModules, dropout: o.dropout ?? DEFAULT_LORA.dropout };
-  let adapterParams = 0;
-  let layerTargets: { inFeatures: number }[] = [];
-  if (lora) {
-    checkLoraRank(cfg, lora);
-    const targets = linearSpecs(cfg).filter((s) => isTargetModule(s.name, lora.targetModules));
-    if (targets.length === 0) throw new ConfigError(`LoRA target modules ${JSON.stringify(lora.targetModules)} match no linear layer`, { key: "lora.targetModules" });
-    adapterParams = targets.reduce((a, s) => a + lora.r * (s.inFeatures + s.outFeatures), 0);
-    // The targets of the layer with the most adapted inputs (one layer's intermediates are alive at a time).
-    const byLayer = new Map<string, { inFeatures: number }[]>();
-    for (const s of targets) {
-      const layer = /^model\.layers\.(\d+)\./.exec(s.name)?.[1];
-      if (layer !== undefined) byLayer.set(layer, [...(byLayer.get(layer) ?? []), s]);
-    }
-    const width = (ts: { inFeatures: number }[]) => ts.reduce((a, t) => a + t.inFeatures, 0);
-    for (const ts of byLayer.values()) if (width(ts) > width(layerTargets)) layerTargets = ts;
+/** LoRA's settings, its trainable parameters, and the targets of the layer with the most adapted inputs (one layer's intermediates are alive at a time). */
+function loraSizing(cfg: LlamaConfig, method: EstimateMethod, o: NonNullable<EstimateOptions["lora"]>) {
+  if (method === "full") return { lora: null, adapterParams: 0, layerTargets: [] as { inFeatures: number }[] };
+  const lora = { r: o.r ?? DEFAULT_LORA.r, targetModules: o.targetModules ?? DEFAULT_LORA.targetModules, dropout: o.dropout ?? DEFAULT_LORA.dropout };
+  checkLoraRank(cfg, lora);
+  const targets = linearSpecs(cfg).filter((s) => isTargetModule(s.name, lora.targetModules));
+  if (targets.length === 0) throw new ConfigError(`LoRA target modules ${JSON.stringify(lora.targetModules)} match no linear layer`, { key: "lora.targetModules" });
+  const adapterParams = targets.reduce((a, s) => a + lora.r * (s.inFeatures + s.outFeatures), 0);
+  const byLayer = new Map<string, { inFeatures: number }[]>();
+  for (const s of targets) {
+    const layer = /^model\.layers\.(\d+)\./.exec(s.name)?.[1];
+    if (layer !== undefined) byLayer.set(layer, [...(byLayer.get(layer) ?? []), s]);
   }
+  const width = (ts: { inFeatures: number }[]) => ts.reduce((a, t) => a + t.inFeatures, 0);
+  let layerTargets: { inFeatures: number }[] = [];
+  for (const ts of byLayer.values()) if (width(ts) > width(layerTargets)) layerTargets = ts;
+  return { lora, adapterParams, layerTargets };
+}
+
+/**
+ * Predicts peak resident memory of loading, training and decoding a model,
+ * reading only config.json and the safetensors headers.
+ * @param source a model folder, a config.json file, or a config object.
+ * @throws ConfigError for impossible settings (quantized full fine-tuning, a
+ *   LoRA rank larger than a layer, seq past the context).
+ * @example estimateMemory("models/tslm-tiny", { method: "qlora", batch: 4, seq: 128 }).train.total
+ */
+export function estimateMemory(source: string | LlamaConfig, options: EstimateOptions = {}): MemoryEstimate {
+  const k: MemoryConstants = { ...MEMORY_CONSTANTS, ...options.constants };
+  const { method, quantization } = methodOf(options);
+  const { cfg, tensors, fileBytes, name, notes } = readSource(source);
+  const context = contextLength(cfg);
+  const B = positiveInt(options.batch ?? 1, "batch");
+  const T = positiveInt(options.seq ?? Math.min(DEFAULT_SEQ, context), "seq");
+  if (T > context) throw new ConfigError(`seq ${T} is more than the model's context of ${context} tokens (max_position_embeddings)`, { key: "seq" });
+  const chunk = positiveInt(options.lossChunkTokens ?? DEFAULT_LOSS_CHUNK, "lossChunkTokens");
+  const checkpointing = options.activationCheckpointing ?? true;
+  const keepWide = options.keepEmbeddingsWide ?? false;
+  const f32 = k.float32Bytes;
+  const L = cfg.numHiddenLayers;
+  const D = cfg.hiddenSize;
+  const V = cfg.vocabSize;
+  const { residentBytes, largestStaging, storage } = residentWeights(cfg, tensors, quantization, keepWide, k, notes);
+  const parameters = configParameterCount(cfg);
+  const { lora, adapterParams, layerTargets } = loraSizing(cfg, method, options.lora ?? {});
   const trainable = lora ? adapterParams : parameters;
 
   // ---- load ---------------------------------------------------------------------------
