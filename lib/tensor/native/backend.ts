@@ -166,7 +166,7 @@ export class NativeBackend extends MathBackendCPU implements NativeStorage {
    * come through `makeTensorInfo` and are not copied. Loaders that hand over
    * an array they will not touch again use `adoptTensor` (no copy).
    */
-  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType) {
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object {
     if (!adopting && ArrayBuffer.isView(values)) {
       try {
         values = (values as Storage).slice();
