@@ -120,11 +120,7 @@ function styleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number,
   const n = arrays.a.length;
   const z = feats.z;
   const hess = new Float64Array(d * d);
-  const logit = (th: Float64Array, r: number): number => {
-    let x = alpha * (th[arrays.a[r]] - th[arrays.b[r]]);
-    for (let c = 0; c < f; c++) x += th[m + c] * z[r * f + c];
-    return x;
-  };
+  const logit = battleDot(arrays, feats, alpha);
   return {
     loss: (th) => styleLoss(arrays, feats, alpha, reg, weights, th),
     direction(th, grad, step) {
@@ -167,16 +163,26 @@ function styleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number,
   };
 }
 
-/** The contextual BT loss at th, over the battles' logits. */
-function styleLoss(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights: Float64Array | undefined, th: Float64Array): number {
+/** u_r . v for battle r, u_r = alpha (e_a - e_b) + (0, z_r): battle r's logit when v is the parameters. */
+function battleDot(arrays: BattleArrays, feats: StyleFeatures, alpha: number): (v: Float64Array, r: number) => number {
   const m = arrays.models.length;
   const f = feats.names.length;
+  const z = feats.z;
+  return (v, r) => {
+    let x = alpha * (v[arrays.a[r]] - v[arrays.b[r]]);
+    for (let c = 0; c < f; c++) x += v[m + c] * z[r * f + c];
+    return x;
+  };
+}
+
+/** The contextual BT loss at th, over the battles' logits. */
+function styleLoss(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights: Float64Array | undefined, th: Float64Array): number {
+  const logit = battleDot(arrays, feats, alpha);
   let loss = 0;
   for (let r = 0; r < arrays.a.length; r++) {
     const w = weights ? weights[r] : 1;
     if (w === 0) continue;
-    let x = alpha * (th[arrays.a[r]] - th[arrays.b[r]]);
-    for (let c = 0; c < f; c++) x += th[m + c] * feats.z[r * f + c];
+    const x = logit(th, r);
     const y = arrays.score[r];
     loss += w * (y * softplus(-x) + (1 - y) * softplus(x));
   }
@@ -197,11 +203,7 @@ function sparseStyleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: n
   const z = feats.z;
   const h = new Float64Array(n);
   const diag = new Float64Array(d);
-  const dot = (v: Float64Array, r: number): number => {
-    let x = alpha * (v[arrays.a[r]] - v[arrays.b[r]]);
-    for (let c = 0; c < f; c++) x += v[m + c] * z[r * f + c];
-    return x;
-  };
+  const dot = battleDot(arrays, feats, alpha);
   const apply = (v: Float64Array, out: Float64Array): void => {
     for (let k = 0; k < d; k++) out[k] = reg * v[k];
     for (let r = 0; r < n; r++) {
