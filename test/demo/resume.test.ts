@@ -16,6 +16,8 @@ import { trainAdapter } from "../../lib/demo/adapters.js";
 import { folderHash } from "../../lib/demo/hash.js";
 import { embeddedSkills, taskRecords } from "../../lib/data/embedded/index.js";
 import { packageInfo } from "../../lib/util/package.js";
+import { init } from "../../lib/tensor/init.js";
+import { nativeStatus } from "../../lib/tensor/native/index.js";
 import { startScriptedServer, type ScriptedRequest } from "../arena/support/openai-server.js";
 import { childEnv, modelArgs, removeTempDirs, startCli, tempDir } from "./support/helpers.js";
 
@@ -113,7 +115,9 @@ describe("demo: interrupted demos resume; LLM judge; failures", function () {
     assert.ok(reused >= before, `${tournament.note}; ${before} answers were recorded before`);
     assert.ok(out.separation.every((s: { above: boolean }) => s.above), JSON.stringify(out.leaderboard.ratings));
 
-    // The resumed QLoRA adapter equals one trained without interruption.
+    // The resumed QLoRA adapter equals one trained without interruption, on the backend the CLI
+    // chose (auto: native when the addon loads); earlier specs may have left this process on another.
+    await init({ backend: (await nativeStatus()).ok ? "native" : "wasm" });
     const cfg = resolveDemoConfig({ fast: true });
     const modelDir = process.env.TSLM_TEST_DEMO_MODEL ?? join(packageInfo().root, "models/tslm-tiny");
     const fresh = await trainAdapter(
