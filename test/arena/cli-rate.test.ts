@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { rateBattles, ratingRows } from "../../lib/arena/ratings/rate.js";
 import { simulateBattles } from "../../lib/arena/ratings/simulate.js";
@@ -90,6 +90,25 @@ describe("arena CLI: rate, leaderboard, report", function () {
     const out = oneJson(tslm("arena", "leaderboard", RUN, "--json", "--bootstrap", "100").stdout) as { run: string; ratings: { model: string }[] };
     assert.equal(out.run, "example-run");
     assert.equal(out.ratings.length, 5);
+  });
+
+  it("leaderboard keeps a contestant whose answers all failed, unrated, with a note saying why", () => {
+    const run = join(dir, "silent-run");
+    cpSync(RUN, run, { recursive: true });
+    const journal = join(run, "journal.jsonl");
+    const lines = readFileSync(journal, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const silent = "file-0";
+    const kept = lines
+      .filter((r) => !((r.type === "battle" || r.type === "battle_error" || r.type === "judgment") && (r.model_a === silent || r.model_b === silent)))
+      .map((r) => (r.type === "answer" && r.model === silent ? { ...r, text: undefined, error: "HTTP 500: boom" } : r));
+    writeFileSync(journal, kept.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const r = tslm("arena", "leaderboard", run, "--json", "--bootstrap", "20");
+    assert.equal(r.status, 0, r.stderr);
+    const out = oneJson(r.stdout) as { ratings: { model: string; status: string }[]; warnings: string[] };
+    assert.equal(out.ratings.find((x) => x.model === silent)?.status, "unrated", JSON.stringify(out.ratings));
+    assert.ok(out.warnings.some((w) => w.includes(silent) && /failed/.test(w)), out.warnings.join("; "));
+    const text = tslm("arena", "leaderboard", run, "--bootstrap", "20");
+    assert.match(text.stdout, new RegExp(`note: .*${silent}.*failed`));
   });
 
   it("report writes byte-identical files from two separate processes", () => {

@@ -14,6 +14,20 @@ import { JSON_FLAG } from "../common-flags.js";
 import { arenaGroup } from "./arena-group.js";
 import { RatingOptionsSchema, type RatingOptionsInput } from "../../arena/ratings/options.js";
 
+/**
+ * A progress bar over the bootstrap rounds (stderr, as `TSLM_PROGRESS` says),
+ * so a long rating is visibly at work.
+ */
+async function bootstrapProgress(): Promise<(p: { done: number; total: number }) => void> {
+  const { progress } = await import("../../display/progress.js");
+  let bar: ReturnType<typeof progress> | undefined;
+  return ({ done, total }) => {
+    bar ??= progress({ label: "bootstrap", total, unit: "round" });
+    if (done >= total) bar.done();
+    else bar.update(done);
+  };
+}
+
 /** `MODEL=RATING` (the model name may itself contain '='; the last one splits). */
 export function parseAnchor(value: string, flag = "--anchor"): { model: string; rating: number } {
   const at = value.lastIndexOf("=");
@@ -65,7 +79,7 @@ export function register(program: Command): void {
       const { Leaderboard } = await import("../../arena/leaderboard.js");
       const log = readBattleLog(file, { skipBad: flags.skipBad });
       for (const b of log.bad) process.stderr.write(`tslm: skipped ${formatBad(file, b)}\n`);
-      const board = Leaderboard.fromBattles(log.battles, options);
+      const board = Leaderboard.fromBattles(log.battles, options, { onProgress: await bootstrapProgress() });
       printResult(flags.json, { ...board.toJSON(), skipped: log.bad.length }, () => board.toString());
     },
   });
@@ -78,12 +92,15 @@ export function register(program: Command): void {
     async run(flags, [dir]: [string], cmd) {
       const options = ratingOptions(cmd);
       const { loadRun } = await import("../../arena/store/load.js");
-      const { runRatingOptions } = await import("../../arena/report/analyze.js");
+      const { runRatingOptions, silentContestants } = await import("../../arena/report/analyze.js");
       const { Leaderboard } = await import("../../arena/leaderboard.js");
       const run = loadRun(dir);
-      const lb = Leaderboard.fromBattles(run.battles, runRatingOptions(run, options));
-      printResult(flags.json, { run: run.meta.id, complete: run.meta.complete, ...lb.toJSON() }, () =>
-        [`run ${run.meta.id}${run.meta.complete ? "" : " (incomplete)"}: ${run.battles.length} battles`, lb.toString()].join("\n"),
+      // Every contestant is listed: one whose answers all failed stays, unrated, with a note saying why.
+      const lb = Leaderboard.fromBattles(run.battles, runRatingOptions(run, options), { models: run.contestants.map((c) => c.name), onProgress: await bootstrapProgress() });
+      const notes = silentContestants(run, lb.result);
+      const json = lb.toJSON();
+      printResult(flags.json, { run: run.meta.id, complete: run.meta.complete, ...json, warnings: [...json.warnings, ...notes] }, () =>
+        [`run ${run.meta.id}${run.meta.complete ? "" : " (incomplete)"}: ${run.battles.length} battles`, lb.toString(), ...notes.map((n) => `note: ${n}`)].join("\n"),
       );
     },
   });
