@@ -128,17 +128,19 @@ export function exportGguf(model: CausalLM, file: string, options: ExportGgufOpt
     w.addKeyValue(KEY.name, { type: GgufValueType.STRING, value: options.name ?? basename(file).replace(/\.gguf$/i, "") });
     w.addKeyValue(KEY.fileType, u32(LLAMA_FILE_TYPE[type]));
     if (type === "q8_0") w.addKeyValue(KEY.quantizationVersion, u32(2));
-    w.addKeyValue(KEY.contextLength(arch), u32(cfg.maxPositionEmbeddings));
-    w.addKeyValue(KEY.embeddingLength(arch), u32(cfg.hiddenSize));
-    w.addKeyValue(KEY.blockCount(arch), u32(cfg.numHiddenLayers));
-    w.addKeyValue(KEY.feedForwardLength(arch), u32(cfg.intermediateSize));
-    w.addKeyValue(KEY.headCount(arch), u32(cfg.numAttentionHeads));
-    w.addKeyValue(KEY.headCountKv(arch), u32(cfg.numKeyValueHeads));
-    if (cfg.headDim * cfg.numAttentionHeads !== cfg.hiddenSize) {
-      w.addKeyValue(KEY.keyLength(arch), u32(cfg.headDim));
-      w.addKeyValue(KEY.valueLength(arch), u32(cfg.headDim));
-    }
-    w.addKeyValue(KEY.ropeDimensionCount(arch), u32(cfg.headDim));
+    // The architecture's hyper-parameters, in llama.cpp's key order (u32 unless noted).
+    const sizes: Array<[(a: string) => string, number]> = [
+      [KEY.contextLength, cfg.maxPositionEmbeddings],
+      [KEY.embeddingLength, cfg.hiddenSize],
+      [KEY.blockCount, cfg.numHiddenLayers],
+      [KEY.feedForwardLength, cfg.intermediateSize],
+      [KEY.headCount, cfg.numAttentionHeads],
+      [KEY.headCountKv, cfg.numKeyValueHeads],
+      // Only where head_dim is not hidden / heads (Mistral-style configs).
+      ...(cfg.headDim * cfg.numAttentionHeads !== cfg.hiddenSize ? ([[KEY.keyLength, cfg.headDim], [KEY.valueLength, cfg.headDim]] as Array<[(a: string) => string, number]>) : []),
+      [KEY.ropeDimensionCount, cfg.headDim],
+    ];
+    for (const [key, value] of sizes) w.addKeyValue(key(arch), u32(value));
     w.addKeyValue(KEY.rmsEps(arch), f32(cfg.rmsNormEps));
     w.addKeyValue(KEY.ropeFreqBase(arch), f32(cfg.ropeTheta));
     w.addKeyValue(KEY.vocabSize(arch), u32(cfg.vocabSize));

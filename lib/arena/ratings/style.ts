@@ -112,13 +112,15 @@ export function fitStyleBT(
   return { t: theta.slice(0, m), beta: theta.slice(m), iterations: r.iterations, converged: r.converged };
 }
 
+/** Models m, features f, parameters d = m + f, battles n, and the battles' features z [n, f]. */
+function sizes(arrays: BattleArrays, feats: StyleFeatures): { m: number; f: number; d: number; n: number; z: Float64Array } {
+  const m = arrays.models.length, f = feats.names.length;
+  return { m, f, d: m + f, n: arrays.a.length, z: feats.z };
+}
+
 /** The contextual BT loss over battles as a Newton problem: parameters (t [M], beta [F]). */
 function styleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights?: Float64Array): NewtonProblem {
-  const m = arrays.models.length;
-  const f = feats.names.length;
-  const d = m + f;
-  const n = arrays.a.length;
-  const z = feats.z;
+  const { m, f, d, n, z } = sizes(arrays, feats);
   const hess = new Float64Array(d * d);
   const logit = battleDot(arrays, feats, alpha);
   return {
@@ -196,11 +198,7 @@ function styleLoss(arrays: BattleArrays, feats: StyleFeatures, alpha: number, re
  * O(battles * features) per product instead of an (M + F)^2 matrix.
  */
 function sparseStyleProblem(arrays: BattleArrays, feats: StyleFeatures, alpha: number, reg: number, weights?: Float64Array): NewtonProblem {
-  const m = arrays.models.length;
-  const f = feats.names.length;
-  const d = m + f;
-  const n = arrays.a.length;
-  const z = feats.z;
+  const { m, f, d, n, z } = sizes(arrays, feats);
   const h = new Float64Array(n);
   const diag = new Float64Array(d);
   const dot = battleDot(arrays, feats, alpha);

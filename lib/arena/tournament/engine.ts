@@ -140,6 +140,23 @@ export class Engine {
     );
   }
 
+  /**
+   * Runs one contestant or judge call for a record: its result counts as new;
+   * a failure (unless the run is stopping) becomes the record's error and
+   * counts as one, never as a verdict.
+   */
+  private async settle<B extends object, R>(counts: { new: number; errors: number }, base: B, call: () => Promise<R>): Promise<R | (B & ReturnType<typeof failure>)> {
+    try {
+      const r = await call();
+      counts.new++;
+      return r;
+    } catch (e) {
+      if (this.aborted()) throw this.ctx.signal?.reason ?? e;
+      counts.errors++;
+      return { ...base, ...failure(e) };
+    }
+  }
+
   private async makeAnswer(id: string, model: string, prompt: SuitePrompt): Promise<AnswerRecord> {
     const c = this.ctx.contestants.get(model)!;
     const params = mergeParams(this.ctx.generation(prompt.category), c.params);
@@ -152,17 +169,12 @@ export class Engine {
       rec = { ...base, text: hit.text, tokens: hit.tokens, cached: true };
       this.counts.answers.cached++;
     } else {
-      try {
+      rec = await this.settle(this.counts.answers, base, async () => {
         const r = await c.generate({ prompt, messages: prompt.messages, params, signal: this.ctx.signal });
         if (typeof r?.text !== "string") throw new Error(`contestant ${model} returned no text`);
-        rec = { ...base, text: r.text, tokens: r.tokens, latency_ms: r.latency_ms, attempts: r.attempts, retry_errors: r.retry_errors };
         if (c.cacheable) this.ctx.cache?.putAnswer(key, { text: r.text, tokens: r.tokens });
-        this.counts.answers.new++;
-      } catch (e) {
-        if (this.aborted()) throw this.ctx.signal?.reason ?? e;
-        rec = { ...base, ...failure(e) };
-        this.counts.answers.errors++;
-      }
+        return { ...base, text: r.text, tokens: r.tokens, latency_ms: r.latency_ms, attempts: r.attempts, retry_errors: r.retry_errors };
+      });
     }
     this.ctx.store.record("answer", rec);
     return rec;
@@ -194,10 +206,10 @@ export class Engine {
       rec = { ...base, ...(hit as Partial<JudgmentRecord>), cached: true };
       this.counts.judgments.cached++;
     } else {
-      try {
+      rec = await this.settle(this.counts.judgments, base, async () => {
         const r = await judge.judge({ prompt, first: first.text!, second: second.text!, signal: this.ctx.signal });
         // One literal (not a spread of `base`): this runs for every judge call.
-        rec = {
+        const made: JudgmentRecord = {
           id,
           prompt_id: prompt.id,
           judge: judge.id,
@@ -215,12 +227,8 @@ export class Engine {
         if (judge.cacheable) {
           this.ctx.cache?.putVerdict(key, { verdict: r.verdict, strength: r.strength, scores: r.scores, reason: r.reason, reference_guided: r.reference_guided });
         }
-        this.counts.judgments.new++;
-      } catch (e) {
-        if (this.aborted()) throw this.ctx.signal?.reason ?? e;
-        rec = { ...base, ...failure(e) };
-        this.counts.judgments.errors++;
-      }
+        return made;
+      });
     }
     this.ctx.store.record("judgment", rec);
     return rec;
